@@ -1,0 +1,140 @@
+package security
+
+import (
+	"bufio"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// vectorsDir is the shared third-party test data (../../../shared/vectors
+// from this package, /work/shared/vectors on the build machine).
+func vectorsDir(t testing.TB) string {
+	t.Helper()
+	for _, d := range []string{os.Getenv("MME_VECTORS"), filepath.Join("..", "..", "..", "shared", "vectors"), "/work/shared/vectors"} {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "crypto.tsv")); err == nil {
+			return d
+		}
+	}
+	t.Fatalf("test vectors not found: set MME_VECTORS to the directory holding crypto.tsv")
+	return ""
+}
+
+// tsvRow is one row of a vectors TSV file.
+type tsvRow struct {
+	Name, Hex, Notes string
+}
+
+// readTSV reads name -> row of one vectors file (header line skipped).
+func readTSV(t testing.TB, file string) map[string]tsvRow {
+	t.Helper()
+	f, err := os.Open(filepath.Join(vectorsDir(t), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows := map[string]tsvRow{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	first := true
+	for sc.Scan() {
+		if first {
+			first = false
+			continue
+		}
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) < 2 {
+			continue
+		}
+		r := tsvRow{Name: cols[0], Hex: cols[1]}
+		if len(cols) >= 5 {
+			r.Notes = cols[4]
+		}
+		rows[r.Name] = r
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// cryptoSets groups crypto.tsv rows "<family>/<set>/<FIELD>" by
+// "<family>/<set>", returning field -> bytes per set, for families with the
+// given prefix.
+type cryptoSet struct {
+	Name   string
+	Fields map[string][]byte
+}
+
+func (s cryptoSet) get(t testing.TB, field string) []byte {
+	t.Helper()
+	v, ok := s.Fields[field]
+	if !ok {
+		t.Fatalf("%s: field %s missing", s.Name, field)
+	}
+	return v
+}
+
+func (s cryptoSet) u32(t testing.TB, field string) uint32 {
+	b := s.get(t, field)
+	var v uint32
+	for _, c := range b {
+		v = v<<8 | uint32(c)
+	}
+	return v
+}
+
+var cryptoRows map[string]tsvRow
+
+func loadCrypto(t testing.TB) map[string]tsvRow {
+	if cryptoRows == nil {
+		cryptoRows = readTSV(t, "crypto.tsv")
+	}
+	return cryptoRows
+}
+
+func cryptoSets(t testing.TB, prefix string) []cryptoSet {
+	t.Helper()
+	sets := map[string]*cryptoSet{}
+	for name, r := range loadCrypto(t) {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		i := strings.LastIndexByte(name, '/')
+		set, field := name[:i], name[i+1:]
+		b, err := hex.DecodeString(r.Hex)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s := sets[set]
+		if s == nil {
+			s = &cryptoSet{Name: set, Fields: map[string][]byte{}}
+			sets[set] = s
+		}
+		s.Fields[field] = b
+	}
+	out := make([]cryptoSet, 0, len(sets))
+	for _, s := range sets {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if len(out) == 0 {
+		t.Fatalf("no sets with prefix %q in crypto.tsv", prefix)
+	}
+	return out
+}
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
