@@ -44,6 +44,7 @@ var layers = map[string]Layer{
 	"s6a":               Codec,
 	"cmd":               Command,
 	"internal/layering": Tooling,
+	"internal/spike":    Tooling,
 }
 
 // allowed says which layers a layer may import.
