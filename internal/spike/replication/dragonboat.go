@@ -25,9 +25,12 @@ type dragonboatNode struct {
 }
 
 func quietDragonboat() {
-	for _, p := range []string{"config", "dragonboat", "logdb", "LogDB", "pebblekv", "raft", "raftpb", "rsm", "server", "settings", "transport", "grpc"} {
+	for _, p := range []string{"config", "dragonboat", "logdb", "LogDB", "pebblekv", "raft", "raftpb", "rsm", "server", "settings", "grpc"} {
 		logger.GetLogger(p).SetLevel(logger.ERROR)
 	}
+	// Its transport logs every refused dial while the three processes start
+	// and every reset when one stops or is killed.
+	logger.GetLogger("transport").SetLevel(logger.CRITICAL)
 }
 
 func startDragonboat(c nodeConfig) (node, error) {
@@ -78,7 +81,7 @@ func startDragonboat(c nodeConfig) (node, error) {
 		n.sessions = append(n.sessions, nh.GetNoOPSession(shard))
 	}
 	if c.lead {
-		if err := n.takeLeadership(c.id, c.shards, time.Minute); err != nil {
+		if err := n.moveLeadership(c.id, c.shards, time.Minute); err != nil {
 			n.close()
 			return nil, err
 		}
@@ -86,10 +89,10 @@ func startDragonboat(c nodeConfig) (node, error) {
 	return n, nil
 }
 
-// takeLeadership waits for every shard to elect a leader and moves it to
+// moveLeadership waits for every shard to elect a leader and moves it to
 // node id, as the owner-first placement of the pool would (the node that
 // serves a subscriber leads its shard).
-func (n *dragonboatNode) takeLeadership(id uint64, shards int, limit time.Duration) error {
+func (n *dragonboatNode) moveLeadership(id uint64, shards int, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for shard := uint64(1); shard <= uint64(shards); shard++ {
 		for {
@@ -112,6 +115,12 @@ func (n *dragonboatNode) takeLeadership(id uint64, shards int, limit time.Durati
 		}
 	}
 	return nil
+}
+
+// leader returns shard's leader as node n sees it (false while it knows none).
+func (n *dragonboatNode) leader(shard uint64) (uint64, bool) {
+	id, ok, err := n.nh.GetLeaderID(shard)
+	return id, ok && err == nil
 }
 
 func (n *dragonboatNode) propose(ctx context.Context, shard uint64, cmd []byte) error {

@@ -65,6 +65,8 @@ type options struct {
 	duration  time.Duration
 	warmup    time.Duration
 	runs      int
+	timeout   time.Duration
+	failover  bool
 }
 
 func main() {
@@ -83,6 +85,8 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured window of one run")
 	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "load before the measured window")
 	flag.IntVar(&o.runs, "runs", 3, "runs, each with fresh processes and directories; the median is reported")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "proposal timeout (a timed-out proposal is counted and retried)")
+	flag.BoolVar(&o.failover, "failover", false, "dragonboat: node 2 leads, is SIGKILLed after the warm-up; measures re-election and write availability")
 	flag.Parse()
 	if addrs != "" {
 		o.addrs = strings.Split(addrs, ",")
@@ -92,7 +96,11 @@ func main() {
 	case "replica":
 		err = runReplica(o.nodeConfig)
 	case "bench":
-		err = runBench(o)
+		if o.failover {
+			err = runFailover(o)
+		} else {
+			err = runBench(o)
+		}
 	default:
 		err = fmt.Errorf("replication: unknown role %q", o.role)
 	}
@@ -175,53 +183,79 @@ func runBench(o options) error {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// benchOnce forms a fresh three-process replica set and measures one window.
-func benchOnce(o options) (result, error) {
-	base, err := os.MkdirTemp("", "replspike-*")
-	if err != nil {
-		return result{}, err
+// cluster is a fresh three-process replica set: this process is node 1.
+type cluster struct {
+	n        node
+	dir      string // node 1's data directory
+	base     string
+	replicas []*replicaProc // nodes 2 and 3
+}
+
+// startCluster spawns nodes 2 and 3 and starts node 1; leadership of every
+// shard goes to node 1 (o.lead) unless the caller moves it.
+func startCluster(o options) (c *cluster, err error) {
+	c = &cluster{}
+	defer func() {
+		if err != nil {
+			c.close()
+		}
+	}()
+	if c.base, err = os.MkdirTemp("", "replspike-*"); err != nil {
+		return c, err
 	}
-	defer os.RemoveAll(base)
 	addrs, err := freeAddrs(3)
 	if err != nil {
-		return result{}, err
+		return c, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return result{}, err
+		return c, err
 	}
-	var replicas []*replicaProc
-	defer func() {
-		for _, p := range replicas {
-			p.stop()
-		}
-	}()
 	for id := 2; id <= 3; id++ {
-		p, err := spawnReplica(exe, o, uint64(id), addrs, filepath.Join(base, "n"+strconv.Itoa(id)))
+		p, err := spawnReplica(exe, o, uint64(id), addrs, filepath.Join(c.base, "n"+strconv.Itoa(id)))
 		if err != nil {
-			return result{}, err
+			return c, err
 		}
-		replicas = append(replicas, p)
+		c.replicas = append(c.replicas, p)
 	}
-	c := o.nodeConfig
-	c.id, c.addrs, c.dir, c.lead = 1, addrs, filepath.Join(base, "n1"), true
-	n, err := startNode(c)
-	if err != nil {
-		return result{}, err
-	}
-	defer n.close()
+	nc := o.nodeConfig
+	nc.id, nc.addrs, nc.dir, nc.lead = 1, addrs, filepath.Join(c.base, "n1"), true
+	c.dir = nc.dir
+	c.n, err = startNode(nc)
+	return c, err
+}
 
-	pids := []int{os.Getpid(), replicas[0].cmd.Process.Pid, replicas[1].cmd.Process.Pid}
-	r := result{loadBefore: loadavg()}
-	ctx, cancel := context.WithCancel(context.Background())
+func (c *cluster) pids() []int {
+	out := []int{os.Getpid()}
+	for _, p := range c.replicas {
+		out = append(out, p.cmd.Process.Pid)
+	}
+	return out
+}
+
+// close stops node 1, then the replicas, and removes the directories.
+func (c *cluster) close() {
+	if c.n != nil {
+		c.n.close()
+	}
+	for _, p := range c.replicas {
+		p.stop()
+	}
+	if c.base != "" {
+		os.RemoveAll(c.base)
+	}
+}
+
+// proposers runs o.proposers goroutines proposing o.batch records each time
+// until ctx ends, and calls done (from proposer p's goroutine) after every
+// successful proposal. It returns the count of retryable errors, or the first
+// other error.
+func proposers(ctx context.Context, n node, o options, timeout time.Duration, done func(p int, t0, t1 time.Time)) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start := time.Now()
-	winStart, winEnd := start.Add(o.warmup), start.Add(o.warmup+o.duration)
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
-		total  = hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
-		count  int64
 		errCnt int64
 		fatal  error
 	)
@@ -234,7 +268,6 @@ func benchOnce(o options) (result, error) {
 		wg.Add(1)
 		go func() { // proposer p; ends when ctx is cancelled or the run fails
 			defer wg.Done()
-			h := hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
 			rng := rand.New(rand.NewPCG(uint64(p), 1))
 			// versions[s][j] is the version of key (p + P*j)*S + s, which
 			// this proposer alone writes, so versions only grow.
@@ -242,11 +275,9 @@ func benchOnce(o options) (result, error) {
 			for s := range versions {
 				versions[s] = make([]uint64, perProposer)
 			}
-			var n0, e0 int64
+			var e0 int64
 			defer func() {
 				mu.Lock()
-				total.Merge(h)
-				count += n0
 				errCnt += e0
 				mu.Unlock()
 			}()
@@ -263,16 +294,16 @@ func benchOnce(o options) (result, error) {
 					off := rng.IntN(len(pool) - payloadSize)
 					copy(rec[headerSize:recordSize], pool[off:off+payloadSize])
 				}
-				pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+				pctx, pcancel := context.WithTimeout(ctx, timeout)
 				t0 := time.Now()
 				err := n.propose(pctx, uint64(s+1), cmd)
 				t1 := time.Now()
 				pcancel()
 				if err != nil {
-					if ctx.Err() != nil {
-						return
+					if d, ok := ctx.Deadline(); ctx.Err() != nil || ok && time.Until(d) < 50*time.Millisecond {
+						return // the run is ending: too little time left for the engine to accept a proposal
 					}
-					if n.retryable(err) {
+					if n.retryable(err) || errors.Is(err, context.DeadlineExceeded) {
 						e0++
 						continue
 					}
@@ -284,29 +315,67 @@ func benchOnce(o options) (result, error) {
 					cancel()
 					return
 				}
-				if !t0.Before(winStart) && t1.Before(winEnd) {
-					h.RecordValue(t1.Sub(t0).Microseconds())
-					n0 += int64(o.batch)
-				}
+				done(p, t0, t1)
 			}
 		}()
 	}
+	wg.Wait()
+	return errCnt, fatal
+}
+
+// benchOnce forms a fresh three-process replica set and measures one window.
+func benchOnce(o options) (result, error) {
+	c, err := startCluster(o)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.close()
+	pids := c.pids()
+	r := result{loadBefore: loadavg()}
+	start := time.Now()
+	winStart, winEnd := start.Add(o.warmup), start.Add(o.warmup+o.duration)
+	hists := make([]*hdrhistogram.Histogram, o.proposers)
+	counts := make([]int64, o.proposers)
+	for i := range hists {
+		hists[i] = hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), winEnd)
+	defer cancel()
+	type outcome struct {
+		errs int64
+		err  error
+	}
+	out := make(chan outcome, 1)
+	go func() { // ends at winEnd, when the proposers have returned
+		errs, err := proposers(ctx, c.n, o, o.timeout, func(p int, t0, t1 time.Time) {
+			if !t0.Before(winStart) && t1.Before(winEnd) {
+				hists[p].RecordValue(t1.Sub(t0).Microseconds())
+				counts[p] += int64(o.batch)
+			}
+		})
+		out <- outcome{errs, err}
+	}()
 	time.Sleep(time.Until(winStart)) // the harness's own schedule, not a wait for a condition
 	cpu0 := cpuTicks(pids)
 	time.Sleep(time.Until(winEnd))
 	cpu1 := cpuTicks(pids)
 	r.loadAfter = loadavg()
-	cancel()
-	wg.Wait()
-	if fatal != nil {
-		return result{}, fatal
+	res := <-out
+	if res.err != nil {
+		return result{}, res.err
+	}
+	total := hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
+	var count int64
+	for i := range hists {
+		total.Merge(hists[i])
+		count += counts[i]
 	}
 	secs := o.duration.Seconds()
 	r.writes = float64(count) / secs
 	r.p50 = time.Duration(total.ValueAtQuantile(50)) * time.Microsecond
 	r.p99 = time.Duration(total.ValueAtQuantile(99)) * time.Microsecond
 	r.p999 = time.Duration(total.ValueAtQuantile(99.9)) * time.Microsecond
-	r.errors = errCnt
+	r.errors = res.errs
 	for i := range pids {
 		d := float64(cpu1[i]-cpu0[i]) / clockTicks / secs
 		r.cpu += d
