@@ -42,6 +42,7 @@ var layers = map[string]Layer{
 	"nas":               Codec,
 	"gtp":               Codec,
 	"s6a":               Codec,
+	"s1ap/transport":    Edge,
 	"cmd":               Command,
 	"internal/layering": Tooling,
 	"internal/spike":    Tooling,
