@@ -348,17 +348,26 @@ func estimate(next Count, sqn uint8, bits uint) Count {
 // (emergency, TS 33.401 §5.1.4.1) there is no MAC and no replay protection.
 //
 // Errors: ErrMalformed (wrapping the codec's *nas.Error), ErrHeaderType for
-// type 5, *IntegrityError (ErrIntegrity), ErrCountExhausted. On error the
+// type 5 and for a new-context type in the wrong direction (3 uplink, 4
+// downlink), *IntegrityError (ErrIntegrity), ErrCountExhausted. On error the
 // context is unchanged and dst is returned as it was.
 func (c *Context) Unprotect(dst, pdu []byte) ([]byte, Received, error) {
 	p, err := nas.ParseSecurityProtected(pdu)
 	if err != nil {
 		return dst, Received{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if p.Header > nas.IntegrityProtectedCipheredNewContext {
+	switch {
+	case p.Header > nas.IntegrityProtectedCipheredNewContext:
 		// Type 5 belongs to CONTROL PLANE SERVICE REQUEST (CIoT), which
 		// this MME does not offer (TS 24.301 §9.3.1 NOTE 4).
 		return dst, Received{}, fmt.Errorf("%w: %v", ErrHeaderType, p.Header)
+	case p.Header == nas.IntegrityProtectedNewContext && c.role == RoleMME,
+		p.Header == nas.IntegrityProtectedCipheredNewContext && c.role == RoleUE:
+		// TS 24.301 §9.3.1 NOTE 1 and 2: type 3 is only for SECURITY MODE
+		// COMMAND (downlink), type 4 only for SECURITY MODE COMPLETE
+		// (uplink). The header octet is not covered by the MAC, so this
+		// also stops a type 2 turned into 3 from passing unciphered.
+		return dst, Received{}, fmt.Errorf("%w: %v in the %v direction", ErrHeaderType, p.Header, c.rxDir())
 	}
 	rx := c.rx()
 	count := estimate(*rx, p.SequenceNumber, 8)
