@@ -386,7 +386,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		if err := r.UnmarshalBinary(mut(bytes.Clone(good))); !errors.Is(err, ErrCorruptContext) {
 			t.Errorf("%s: err = %v, want ErrCorruptContext", name, err)
 		}
-		if r != before {
+		if !sameState(&r, &before) {
 			t.Errorf("%s: failed UnmarshalBinary changed the context", name)
 		}
 	}
