@@ -7,3 +7,5 @@
 // mutable state. Integrity protection and ciphering live in nas/security,
 // which uses this package's SecurityProtected header.
 package nas
+
+//go:generate go run ./internal/nasgen
