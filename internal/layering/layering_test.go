@@ -44,6 +44,8 @@ var layers = map[string]Layer{
 	"gtp":                 Codec,
 	"s6a":                 Codec,
 	"s1ap/transport":      Edge,
+	"s6a/peer":            Edge,
+	"lab/hss":             Lab,
 	"cmd":                 Command,
 	"internal/layering":   Tooling,
 	"internal/spike":      Tooling,
