@@ -44,16 +44,17 @@ func FuzzUnprotect(f *testing.F) {
 				t.Fatal(err)
 			}
 			plain, r, err := mme.Unprotect(nil, pdu)
+			if len(b[2:]) < 2 {
+				// TS 24.301 §7.2: too short for a message type.
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("%d-octet message: %v", len(b)-2, err)
+				}
+				return
+			}
 			if sht == nas.IntegrityProtectedNewContext {
 				// Type 3 is downlink only.
 				if !errors.Is(err, ErrHeaderType) {
 					t.Fatalf("uplink type 3: %v", err)
-				}
-				return
-			}
-			if len(b[2:]) < 2 {
-				if !errors.Is(err, ErrMalformed) {
-					t.Fatalf("%d-octet message: %v", len(b)-2, err)
 				}
 				return
 			}
