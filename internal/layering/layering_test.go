@@ -43,6 +43,8 @@ var layers = map[string]Layer{
 	"nas/internal/nasgen": Tooling, // generator of nas/messages_gen.go (go run; writes files)
 	"gtp":                 Codec,
 	"s6a":                 Codec,
+	"supervision":         Runtime,
+	"store":               Runtime,
 	"s1ap/transport":      Edge,
 	"s6a/peer":            Edge,
 	"lab/hss":             Lab,
