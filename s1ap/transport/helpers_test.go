@@ -64,8 +64,22 @@ func (r *recorder) HandleMessage(a *Association, m Message) {
 func (r *recorder) waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
-	timer := time.AfterFunc(d, r.cond.Broadcast)
-	defer timer.Stop()
+	// Conditions may also read counters outside the recorder: re-check
+	// every 10 ms as well as on every event.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tk := time.NewTicker(10 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				r.cond.Broadcast()
+			}
+		}
+	}()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for !cond() {
@@ -151,14 +165,22 @@ type pair struct {
 
 func newPair(t *testing.T, mode Mode, tweak func(*Config)) *pair {
 	t.Helper()
+	return newPairWith(t, mode, tweak, tweak)
+}
+
+// newPairWith configures the listener and the dialer separately.
+func newPairWith(t *testing.T, mode Mode, srvTweak, cliTweak func(*Config)) *pair {
+	t.Helper()
 	p := &pair{srvRec: newRecorder(), cliRec: newRecorder()}
 	scfg, ccfg := testConfig(mode), testConfig(mode)
 	if mode == ModeKernel {
 		scfg.Port = 0
 	}
-	if tweak != nil {
-		tweak(&scfg)
-		tweak(&ccfg)
+	if srvTweak != nil {
+		srvTweak(&scfg)
+	}
+	if cliTweak != nil {
+		cliTweak(&ccfg)
 	}
 	var err error
 	if p.srv, err = NewEndpoint(scfg); err != nil {

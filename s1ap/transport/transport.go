@@ -123,6 +123,7 @@ type Stats struct {
 	BytesSent, BytesReceived       uint64 // user message bytes
 	SendQueueFull                  uint64 // Send calls refused with ErrSendQueueFull
 	HeartbeatsSent                 uint64 // liveness probes (UDP mode)
+	HeartbeatAcks                  uint64 // answers to them
 	Restarts                       uint64
 }
 
@@ -258,12 +259,16 @@ func (a *Association) Err() error {
 
 // Stats returns the association's counters.
 func (a *Association) Stats() Stats {
-	return Stats{
+	s := Stats{
 		MessagesSent: a.msgsSent.Load(), MessagesReceived: a.msgsRecv.Load(),
 		BytesSent: a.bytesSent.Load(), BytesReceived: a.bytesRecv.Load(),
 		SendQueueFull: a.queueFull.Load(), HeartbeatsSent: a.heartbeats.Load(),
 		Restarts: a.restarts.Load(),
 	}
+	if p, ok := a.be.(interface{ heartbeatAcks() uint64 }); ok {
+		s.HeartbeatAcks = p.heartbeatAcks()
+	}
+	return s
 }
 
 func (a *Association) String() string {

@@ -137,7 +137,12 @@ func (l *udpListener) handshake(w *wireConn) {
 }
 
 func (e *Endpoint) dialUDP(ctx context.Context, remote netip.AddrPort, h Handler) (*Association, error) {
-	laddr := &net.UDPAddr{}
+	return e.dialUDPFrom(ctx, 0, remote, h)
+}
+
+// dialUDPFrom dials from a given local UDP port (0: ephemeral).
+func (e *Endpoint) dialUDPFrom(ctx context.Context, localPort uint16, remote netip.AddrPort, h Handler) (*Association, error) {
+	laddr := &net.UDPAddr{Port: int(localPort)}
 	if len(e.cfg.LocalAddrs) > 0 {
 		laddr.IP = e.cfg.LocalAddrs[0].AsSlice()
 	}
@@ -412,8 +417,9 @@ func (b *udpBackend) abort(reason string) {
 
 // livenessProber, used by the endpoint's liveness scan.
 func (b *udpBackend) heardSinceLastScan() bool { return b.w.heardSinceLastScan() }
-func (b *udpBackend) probe()                   { b.pa.ActiveHeartbeat() }
+func (b *udpBackend) probe()                   { _ = b.w.probe() }
 func (b *udpBackend) live() *liveness          { return &b.lv }
+func (b *udpBackend) heartbeatAcks() uint64    { return b.w.hbAcks.Load() }
 func (b *udpBackend) declareDead(err error)    { b.violation(err) }
 
 // pionLogFactory sends pion/sctp's logs to slog at debug level: they are

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
@@ -36,6 +37,9 @@ type wireConn struct {
 	peerTag  atomic.Uint32 // tag we put in packets to the peer
 	up       atomic.Bool   // handshake complete
 	heard    atomic.Bool
+	ports    atomic.Uint32 // source<<16 | destination port of our last packet on the wire
+	hbSeq    atomic.Uint64
+	hbAcks   atomic.Uint64 // HEARTBEAT ACKs answering our probes
 	aborted  atomic.Bool
 	shutdown atomic.Bool
 	restart  chan struct{} // size 1: a restart was seen
@@ -97,6 +101,10 @@ func (w *wireConn) inbound(pkt []byte) int {
 		}
 	}
 	switch pkt[commonHeaderLen] {
+	case chunkHeartbeatAck:
+		if isProbeAck(pkt) {
+			w.hbAcks.Add(1)
+		}
 	case chunkInit, chunkInitAck:
 		var info initInfo
 		n, info, _ = rewriteInit(pkt, 0, 0)
@@ -157,6 +165,7 @@ func (w *wireConn) Write(p []byte) (int, error) {
 		if w.port != 0 {
 			setPorts(p[:n], w.port, w.port)
 		}
+		w.ports.Store(uint32(binary.BigEndian.Uint16(p[0:]))<<16 | uint32(binary.BigEndian.Uint16(p[2:])))
 	}
 	if _, err := w.Conn.Write(p[:n]); err != nil {
 		return 0, err
@@ -166,3 +175,20 @@ func (w *wireConn) Write(p []byte) (int, error) {
 
 // heardSinceLastScan reports and clears whether the peer was heard.
 func (w *wireConn) heardSinceLastScan() bool { return w.heard.Swap(false) }
+
+// probe sends an SCTP HEARTBEAT (RFC 4960 §3.3.5, §8.3) straight to the
+// wire, beside pion: pion's own ActiveHeartbeat (v1.12.1) sends a HEARTBEAT
+// without the mandatory Heartbeat Info parameter, which pion itself leaves
+// unanswered. The peer's SCTP stack answers with a HEARTBEAT ACK carrying
+// our information back, whatever its application does; that packet carries
+// our verification tag, so it marks the peer heard. pion passes the ACK
+// over (it only reads 8-byte information as its own RTT probe).
+func (w *wireConn) probe() error {
+	ports, tag := w.ports.Load(), w.peerTag.Load()
+	if ports == 0 || tag == 0 {
+		return nil // no packet sent yet: nothing to address it with
+	}
+	pkt := buildProbe(uint16(ports>>16), uint16(ports), tag, w.hbSeq.Add(1))
+	_, err := w.Conn.Write(pkt)
+	return err
+}

@@ -217,3 +217,42 @@ func setPorts(p []byte, src, dst uint16) {
 	binary.BigEndian.PutUint16(p[2:], dst)
 	setChecksum(p)
 }
+
+// probeMagic starts the Heartbeat Information of our liveness probes.
+var probeMagic = [8]byte{'S', '1', 'l', 'i', 'v', 'e', 'n', 's'}
+
+const (
+	paramHeartbeatInfo = 1
+	probeInfoLen       = 16 // magic + sequence: not pion's 8-byte RTT format
+	probeLen           = commonHeaderLen + chunkHeaderLen + 4 + probeInfoLen
+)
+
+// buildProbe builds a HEARTBEAT packet (RFC 4960 §3.3.5) with one Heartbeat
+// Info parameter holding probeMagic and seq.
+func buildProbe(src, dst uint16, vtag uint32, seq uint64) []byte {
+	p := make([]byte, probeLen)
+	binary.BigEndian.PutUint16(p[0:], src)
+	binary.BigEndian.PutUint16(p[2:], dst)
+	binary.BigEndian.PutUint32(p[4:], vtag)
+	c := p[commonHeaderLen:]
+	c[0] = chunkHeartbeat
+	binary.BigEndian.PutUint16(c[2:], uint16(chunkHeaderLen+4+probeInfoLen))
+	binary.BigEndian.PutUint16(c[4:], paramHeartbeatInfo)
+	binary.BigEndian.PutUint16(c[6:], 4+probeInfoLen)
+	copy(c[8:], probeMagic[:])
+	binary.BigEndian.PutUint64(c[16:], seq)
+	setChecksum(p)
+	return p
+}
+
+// isProbeAck reports whether p starts with a HEARTBEAT ACK returning one
+// of our probes' information (RFC 4960 §8.3: copied unchanged).
+func isProbeAck(p []byte) bool {
+	if len(p) < probeLen || p[commonHeaderLen] != chunkHeartbeatAck {
+		return false
+	}
+	c := p[commonHeaderLen:]
+	return binary.BigEndian.Uint16(c[4:]) == paramHeartbeatInfo &&
+		binary.BigEndian.Uint16(c[6:]) == 4+probeInfoLen &&
+		[8]byte(c[8:16]) == probeMagic
+}
