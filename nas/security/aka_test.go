@@ -196,7 +196,12 @@ func TestUSIMSequenceNumbers(t *testing.T) {
 
 	// Δ (C.2.1) and L (C.2.2).
 	u = NewUSIM(k, opc, USIMConfig{Delta: 100, L: 10})
-	u.SetSQNMS(50 << 5)
+	if err := u.SetSQNMS(50 << 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.SetSQNMS(MaxSQN + 1); !errors.Is(err, ErrSQNRange) {
+		t.Fatalf("SetSQNMS 2^48: %v", err)
+	}
 	if err := auth(u, vec(151<<5, 7)); !errors.Is(err, ErrSynchFailure) {
 		t.Errorf("SEQ jump 101 > Δ 100: err = %v, want synch failure", err)
 	}

@@ -30,6 +30,9 @@ var (
 	// context's (TS 24.301 §9.9.3.19); the MME handles it as a failed
 	// integrity check (§4.4.4.3), typically by authenticating.
 	ErrKSIMismatch = errors.New("security: KSI does not match the security context")
+	// ErrInvalidKSI: a context needs a KSI value 0-6; 7 means "no key is
+	// available" (TS 24.301 §9.9.3.21).
+	ErrInvalidKSI = errors.New("security: KSI value must be 0-6")
 	// ErrRole: the operation belongs to the other end (an MME context does
 	// not build SERVICE REQUESTs, a UE context does not verify them).
 	ErrRole = errors.New("security: operation not available in this role")
@@ -149,7 +152,7 @@ type Context struct {
 }
 
 // NewContext derives K_NASenc and K_NASint from p.KASME for the selected
-// algorithms (TS 33.401 A.7) and returns the context. Errors:
+// algorithms (TS 33.401 A.7) and returns the context. Errors: ErrInvalidKSI,
 // ErrUnknownAlgorithm, ErrEIA0NotAllowed, ErrCountExhausted (starting COUNT
 // above 2^24), ErrRole for an unknown role.
 func NewContext(p Params) (*Context, error) {
@@ -164,6 +167,9 @@ func (c *Context) init(p Params) error {
 	if p.Role != RoleMME && p.Role != RoleUE {
 		return fmt.Errorf("%w: %v", ErrRole, p.Role)
 	}
+	if p.KSI.Value >= NoKeyAvailable {
+		return fmt.Errorf("%w: %d", ErrInvalidKSI, p.KSI.Value)
+	}
 	if !p.EEA.Valid() {
 		return fmt.Errorf("%w: %v", ErrUnknownAlgorithm, p.EEA)
 	}
@@ -177,7 +183,7 @@ func (c *Context) init(p Params) error {
 	if p.UL > MaxCount+1 || p.DL > MaxCount+1 {
 		return fmt.Errorf("%w: starting COUNTs %#x/%#x", ErrCountExhausted, p.UL, p.DL)
 	}
-	*c = Context{role: p.Role, ksi: KSI{Value: p.KSI.Value & 7, Mapped: p.KSI.Mapped}, kasme: p.KASME,
+	*c = Context{role: p.Role, ksi: p.KSI, kasme: p.KASME,
 		eea: p.EEA, eia: p.EIA, allowEIA0: p.AllowEIA0, ul: p.UL, dl: p.DL}
 	c.knasEnc, c.knasInt = DeriveNASKeys(c.kasme, c.eea, c.eia)
 	if err := c.enc.init(c.eea, c.knasEnc); err != nil {

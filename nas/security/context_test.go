@@ -303,6 +303,7 @@ func TestContextErrors(t *testing.T) {
 		{Params{Role: RoleMME, EEA: EEA(4), EIA: EIA2}, ErrUnknownAlgorithm},
 		{Params{Role: RoleMME, EEA: EEA2, EIA: EIA(5)}, ErrUnknownAlgorithm},
 		{Params{Role: 0, EEA: EEA2, EIA: EIA2}, ErrRole},
+		{Params{Role: RoleUE, KSI: KSI{Value: 7}, EEA: EEA2, EIA: EIA2}, ErrInvalidKSI},
 	} {
 		if _, err := NewContext(c.p); !errors.Is(err, c.want) {
 			t.Errorf("%+v: err = %v, want %v", c.p, err, c.want)
@@ -381,6 +382,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		"eia0":      func(b []byte) []byte { b[2] &^= 0x80; return b },
 		"count":     func(b []byte) []byte { b[36] = 0x02; return b },
 		"algs bits": func(b []byte) []byte { b[3] |= 0x08; return b },
+		"ksi 7":     func(b []byte) []byte { b[2] |= 0x07; return b },
 	} {
 		before := r
 		if err := r.UnmarshalBinary(mut(bytes.Clone(good))); !errors.Is(err, ErrCorruptContext) {

@@ -28,8 +28,9 @@ func (e *SynchFailureError) Unwrap() error { return ErrSynchFailure }
 // array of 32 SEQ_MS values) without the optional Δ and L checks.
 type USIMConfig struct {
 	// INDBits is the length of IND, the low part of SQN that selects an
-	// array element (TS 33.102 C.1.2). 0 selects 5 (C.3.2); use NoIND for
-	// a single SEQ_MS (strictly increasing SQN).
+	// array element (TS 33.102 C.1.2), 1-15. 0 (and any value outside
+	// 1-15 other than NoIND) selects 5 (C.3.2); NoIND selects a single
+	// SEQ_MS (strictly increasing SQN).
 	INDBits int
 	// Delta is Δ of TS 33.102 C.2.1: the USIM rejects SEQ − SEQ_MS > Δ
 	// (protection against wrap around). 0 disables the check.
@@ -96,15 +97,17 @@ func (u *USIM) SQNMS() uint64 {
 }
 
 // SetSQNMS records sqn as accepted (TS 33.102 C.2.2), e.g. to start a
-// simulated UE at the HSS's SQN. Values above 48 bits are ignored.
-func (u *USIM) SetSQNMS(sqn uint64) {
+// simulated UE at the HSS's SQN; a lower SEQ than the one recorded for the
+// same IND is kept. ErrSQNRange above 48 bits.
+func (u *USIM) SetSQNMS(sqn uint64) error {
 	if sqn > MaxSQN {
-		return
+		return fmt.Errorf("%w: %#x", ErrSQNRange, sqn)
 	}
 	i := sqn & (1<<u.ind - 1)
 	if s := sqn >> u.ind; s > u.seqMS[i] {
 		u.seqMS[i] = s
 	}
+	return nil
 }
 
 // Authenticate runs the USIM and ME checks of an AUTHENTICATION REQUEST
