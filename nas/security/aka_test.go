@@ -215,6 +215,18 @@ func TestUSIMSequenceNumbers(t *testing.T) {
 		t.Errorf("SEQ 9 behind with L 10: %v", err)
 	}
 
+	// IND of 3 bits: 8 slots, SQN_MS names the slot of the highest SEQ.
+	u = NewUSIM(k, opc, USIMConfig{INDBits: 3})
+	if err := auth(u, vec(9<<3|7, 13)); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth(u, vec(4<<3|2, 14)); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.SQNMS(); got != 9<<3|7 {
+		t.Fatalf("SQN_MS with IND 3 = %#x", got)
+	}
+
 	// Without IND, SQN must strictly increase.
 	u = NewUSIM(k, opc, USIMConfig{INDBits: NoIND})
 	if err := auth(u, vec(7, 11)); err != nil {

@@ -469,3 +469,14 @@ func TestProtectUnprotectAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorStrings(t *testing.T) {
+	ie := &IntegrityError{Header: nas.IntegrityProtectedCiphered, Count: 0x1234, Direction: Uplink}
+	if got := ie.Error(); got != "security: NAS-MAC does not verify: IntegrityProtectedCiphered message, uplink COUNT 0x1234" {
+		t.Errorf("IntegrityError: %q", got)
+	}
+	sf := &SynchFailureError{SQN: 0x20, SQNMS: 0x40}
+	if got := sf.Error(); got != "security: AUTN SQN not acceptable (EMM cause #21 synch failure): SQN 0x20, SQN_MS 0x40" {
+		t.Errorf("SynchFailureError: %q", got)
+	}
+}
