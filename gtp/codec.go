@@ -557,3 +557,20 @@ func unlessRejected(c Cause) presence {
 	}
 	return mandatory
 }
+
+// SetSeq rewrites the sequence number of the encoded message b in place, so
+// that a transaction layer can encode before it allocates the number.
+func SetSeq(b []byte, seq uint32) error {
+	if seq > MaxSeq {
+		return fmt.Errorf("gtp: sequence number %#x exceeds 24 bits", seq)
+	}
+	off := 4
+	if len(b) >= 1 && b[0]&0x08 != 0 {
+		off = 8
+	}
+	if len(b) < off+3 {
+		return fmt.Errorf("gtp: %d octets are not a GTPv2-C header", len(b))
+	}
+	b[off], b[off+1], b[off+2] = uint8(seq>>16), uint8(seq>>8), uint8(seq)
+	return nil
+}

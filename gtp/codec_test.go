@@ -419,3 +419,19 @@ func TestTBCDAndPLMN(t *testing.T) {
 		t.Fatalf("PLMN 246/81 = %x", b)
 	}
 }
+
+func TestSetSeq(t *testing.T) {
+	for _, m := range []Message{&EchoRequest{Recovery: 1}, minimalCSR()} {
+		b := mustEncode(t, m, 77, 0)
+		if err := SetSeq(b, 0xabcdef); err != nil {
+			t.Fatal(err)
+		}
+		h, got, err := Decode(b)
+		if err != nil || h.Seq != 0xabcdef || !reflect.DeepEqual(got, m) {
+			t.Fatalf("%v: %+v %v", m.MessageType(), h, err)
+		}
+	}
+	if SetSeq(make([]byte, 12), MaxSeq+1) == nil || SetSeq([]byte{0x48, 1}, 1) == nil {
+		t.Fatal("SetSeq accepted a bad input")
+	}
+}
