@@ -60,7 +60,7 @@ func newBCSchema(s bcSchema) *bcSchema {
 	}
 	if s.tft != 0 {
 		f = append(f, field[BearerContext]{t: IEBearerTFT, p: s.tft, set: func(b *BearerContext, i *ie.IE) (err error) {
-			b.TFT, err = readOctets(i)
+			b.TFT, err = readTFT(i)
 			return
 		}})
 	}

@@ -45,7 +45,7 @@ var ddnFields = []field[DownlinkDataNotification]{
 		}
 		return err
 	}},
-	{t: IEIMSI, p: conditional, set: func(m *DownlinkDataNotification, i *ie.IE) (err error) { m.IMSI, err = readDigits(i); return }},
+	{t: IEIMSI, p: conditional, set: func(m *DownlinkDataNotification, i *ie.IE) (err error) { m.IMSI, err = readDigits(i, 15); return }},
 	{t: IEFTEID, p: conditional, set: func(m *DownlinkDataNotification, i *ie.IE) (err error) { m.SenderFTEID, err = readFTEID(i); return }},
 	{t: IEIndication, p: conditional, set: func(m *DownlinkDataNotification, i *ie.IE) (err error) {
 		m.Indication, err = readOctets(i)
@@ -94,7 +94,7 @@ var ddnAckFields = []field[DownlinkDataNotificationAcknowledge]{
 		return setU8p(&m.Recovery, i)
 	}},
 	{t: IEIMSI, p: optional, set: func(m *DownlinkDataNotificationAcknowledge, i *ie.IE) (err error) {
-		m.IMSI, err = readDigits(i)
+		m.IMSI, err = readDigits(i, 15)
 		return
 	}},
 }
@@ -139,7 +139,7 @@ var ddnFIFields = []field[DownlinkDataNotificationFailureIndication]{
 		return err
 	}},
 	{t: IEIMSI, p: conditional, set: func(m *DownlinkDataNotificationFailureIndication, i *ie.IE) (err error) {
-		m.IMSI, err = readDigits(i)
+		m.IMSI, err = readDigits(i, 15)
 		return
 	}},
 }

@@ -29,7 +29,7 @@ func (m *CreateBearerRequest) encode(e *encoder) {
 
 var cbReqFields = []field[CreateBearerRequest]{
 	{t: IEPTI, p: conditional, set: func(m *CreateBearerRequest, i *ie.IE) error { return setU8p(&m.PTI, i) }},
-	{t: IEEBI, p: mandatory, set: func(m *CreateBearerRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEEBI, p: mandatory, set: func(m *CreateBearerRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	{t: IEPCO, p: optional, set: func(m *CreateBearerRequest, i *ie.IE) (err error) { m.PCO, err = readOctets(i); return }},
 	bearerContexts(0, mandatory, bcCBReq, func(m *CreateBearerRequest) *[]BearerContext { return &m.BearerContexts }),
 }
@@ -179,7 +179,7 @@ func (m *DeleteBearerRequest) encode(e *encoder) {
 }
 
 var dbReqFields = []field[DeleteBearerRequest]{
-	{t: IEEBI, inst: 0, p: conditional, set: func(m *DeleteBearerRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEEBI, inst: 0, p: conditional, set: func(m *DeleteBearerRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	{t: IEEBI, inst: 1, p: conditional, multi: true, set: func(m *DeleteBearerRequest, i *ie.IE) error { return setEBIs(&m.EBIs, i) }},
 	bearerContexts(0, optional, bcEBICause, func(m *DeleteBearerRequest) *[]BearerContext { return &m.FailedBearerContexts }),
 	{t: IEPTI, p: conditional, set: func(m *DeleteBearerRequest, i *ie.IE) error { return setU8p(&m.PTI, i) }},
@@ -228,7 +228,7 @@ func (m *DeleteBearerResponse) encode(e *encoder) {
 
 var dbRespFields = []field[DeleteBearerResponse]{
 	{t: IECause, p: mandatory, set: func(m *DeleteBearerResponse, i *ie.IE) (err error) { m.Cause, err = readCause(i); return }},
-	{t: IEEBI, p: conditional, set: func(m *DeleteBearerResponse, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEEBI, p: conditional, set: func(m *DeleteBearerResponse, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	bearerContexts(0, conditional, bcDBResp, func(m *DeleteBearerResponse) *[]BearerContext { return &m.BearerContexts }),
 	{t: IERecovery, p: conditional, set: func(m *DeleteBearerResponse, i *ie.IE) error { return setU8p(&m.Recovery, i) }},
 	{t: IEUETimeZone, p: optional, set: func(m *DeleteBearerResponse, i *ie.IE) error { return setTZ(&m.UETimeZone, i) }},

@@ -345,7 +345,7 @@ func decodePLMN(b []byte) (PLMN, error) {
 func newDigitsIE(t IEType, digits string, max int) (*ie.IE, error) {
 	b, err := encodeTBCD(digits, max)
 	if err != nil {
-		return nil, fmt.Errorf("%v: %w", t, err)
+		return nil, err
 	}
 	return ie.New(uint8(t), 0, b), nil
 }
@@ -382,7 +382,7 @@ func newFTEIDIE(f FTEID, inst uint8) (*ie.IE, error) {
 		v4 = a[:]
 	}
 	if f.IPv6.IsValid() {
-		if !f.IPv6.Is6() || f.IPv6.Is4In6() {
+		if !f.IPv6.Is6() {
 			return nil, ieErrorf("F-TEID IPv6 %v", f.IPv6)
 		}
 		a := f.IPv6.As16()
@@ -533,7 +533,15 @@ func readCause(i *ie.IE) (Cause, error) {
 	return c, nil
 }
 
-func readDigits(i *ie.IE) (string, error) { return decodeTBCD(i.Payload) }
+// readDigits reads a TBCD digit string of at most max digits: IMSI 15
+// (TS 23.003 §2.2), MSISDN 15 (E.164), MEI 16 (IMEISV, TS 23.003 §6.2).
+func readDigits(i *ie.IE, max int) (string, error) {
+	s, err := decodeTBCD(i.Payload)
+	if err == nil && len(s) > max {
+		return "", ieErrorf("%d digits (at most %d)", len(s), max)
+	}
+	return s, err
+}
 
 func readFTEID(i *ie.IE) (FTEID, error) {
 	f, err := ie.ParseFullyQualifiedTEIDFields(i.Payload)
@@ -597,10 +605,18 @@ func readAPN(i *ie.IE) (string, error) {
 	if len(b) == 0 {
 		return "", ieErrorf("APN: empty")
 	}
+	if len(b) > 100 {
+		return "", ieErrorf("APN: %d octets (at most 100)", len(b))
+	}
 	for k := 0; k < len(b); {
 		n := int(b[k])
-		if n == 0 || k+1+n > len(b) {
+		if n == 0 || n > 63 || k+1+n > len(b) {
 			return "", ieErrorf("APN: bad label length at octet %d", k)
+		}
+		for _, c := range b[k+1 : k+1+n] {
+			if c == '.' {
+				return "", ieErrorf("APN: '.' inside a label")
+			}
 		}
 		k += 1 + n
 	}
@@ -690,9 +706,37 @@ func readEBI(i *ie.IE) (uint8, error) {
 }
 
 // readOctets copies an opaque value (PCO, TFT, Indication): decoded messages
-// never alias the input buffer.
+// never alias the input buffer. A present IE gives a non-nil slice.
 func readOctets(i *ie.IE) ([]byte, error) {
-	return append([]byte(nil), i.Payload...), nil
+	return append(make([]byte, 0, len(i.Payload)), i.Payload...), nil
+}
+
+// readTFT reads an EPS bearer level TFT: at least the octet with the TFT
+// operation code (TS 24.008 §10.5.6.12).
+func readTFT(i *ie.IE) ([]byte, error) {
+	if len(i.Payload) == 0 {
+		return nil, ieErrorf("Bearer TFT: empty")
+	}
+	return readOctets(i)
+}
+
+// readLBI reads a Linked EPS Bearer ID: a default bearer, 5 to 15
+// (TS 24.007 §11.2.3.1.5: 0 is "not assigned", 1 to 4 are reserved).
+func readLBI(i *ie.IE) (uint8, error) {
+	v, err := readEBI(i)
+	if err == nil && v < 5 {
+		return 0, ieErrorf("linked EBI %d", v)
+	}
+	return v, err
+}
+
+// readRATType reads a RAT Type; 0 is reserved (TS 29.274 Table 8.17-1).
+func readRATType(i *ie.IE) (RATType, error) {
+	v, err := readUint8(i)
+	if err == nil && v == 0 {
+		return 0, ieErrorf("RAT Type 0 is reserved")
+	}
+	return RATType(v), err
 }
 
 func readARP(i *ie.IE) (ARP, error) {

@@ -48,15 +48,15 @@ func (m *ModifyBearerRequest) encode(e *encoder) {
 }
 
 var mbrFields = []field[ModifyBearerRequest]{
-	{t: IEMEI, p: conditional, set: func(m *ModifyBearerRequest, i *ie.IE) (err error) { m.MEI, err = readDigits(i); return }},
+	{t: IEMEI, p: conditional, set: func(m *ModifyBearerRequest, i *ie.IE) (err error) { m.MEI, err = readDigits(i, 16); return }},
 	{t: IEULI, p: conditional, set: func(m *ModifyBearerRequest, i *ie.IE) (err error) { m.ULI, err = readULI(i); return }},
 	{t: IEServingNetwork, p: conditional, set: func(m *ModifyBearerRequest, i *ie.IE) (err error) {
 		m.ServingNetwork, err = readServingNetwork(i)
 		return
 	}},
 	{t: IERATType, p: conditional, set: func(m *ModifyBearerRequest, i *ie.IE) error {
-		v, err := readUint8(i)
-		m.RATType = RATType(v)
+		v, err := readRATType(i)
+		m.RATType = v
 		return err
 	}},
 	{t: IEIndication, p: conditional, set: func(m *ModifyBearerRequest, i *ie.IE) (err error) { m.Indication, err = readOctets(i); return }},
@@ -104,8 +104,8 @@ func (m *ModifyBearerResponse) encode(e *encoder) {
 
 var mbRespFields = []field[ModifyBearerResponse]{
 	{t: IECause, p: mandatory, set: func(m *ModifyBearerResponse, i *ie.IE) (err error) { m.Cause, err = readCause(i); return }},
-	{t: IEMSISDN, p: conditional, set: func(m *ModifyBearerResponse, i *ie.IE) (err error) { m.MSISDN, err = readDigits(i); return }},
-	{t: IEEBI, p: conditional, set: func(m *ModifyBearerResponse, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEMSISDN, p: conditional, set: func(m *ModifyBearerResponse, i *ie.IE) (err error) { m.MSISDN, err = readDigits(i, 15); return }},
+	{t: IEEBI, p: conditional, set: func(m *ModifyBearerResponse, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	{t: IEAPNRestriction, p: conditional, set: func(m *ModifyBearerResponse, i *ie.IE) error { return setU8p(&m.APNRestriction, i) }},
 	{t: IEPCO, p: conditional, set: func(m *ModifyBearerResponse, i *ie.IE) (err error) { m.PCO, err = readOctets(i); return }},
 	bearerContexts(0, conditional, bcMBRespModified, func(m *ModifyBearerResponse) *[]BearerContext { return &m.BearerContextsModified }),

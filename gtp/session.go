@@ -75,17 +75,17 @@ func (m *CreateSessionRequest) encode(e *encoder) {
 }
 
 var csrFields = []field[CreateSessionRequest]{
-	{t: IEIMSI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.IMSI, err = readDigits(i); return }},
-	{t: IEMSISDN, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.MSISDN, err = readDigits(i); return }},
-	{t: IEMEI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.MEI, err = readDigits(i); return }},
+	{t: IEIMSI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.IMSI, err = readDigits(i, 15); return }},
+	{t: IEMSISDN, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.MSISDN, err = readDigits(i, 15); return }},
+	{t: IEMEI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.MEI, err = readDigits(i, 16); return }},
 	{t: IEULI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.ULI, err = readULI(i); return }},
 	{t: IEServingNetwork, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) {
 		m.ServingNetwork, err = readServingNetwork(i)
 		return
 	}},
 	{t: IERATType, p: mandatory, set: func(m *CreateSessionRequest, i *ie.IE) error {
-		v, err := readUint8(i)
-		m.RATType = RATType(v)
+		v, err := readRATType(i)
+		m.RATType = v
 		return err
 	}},
 	{t: IEIndication, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.Indication, err = readOctets(i); return }},
@@ -105,7 +105,7 @@ var csrFields = []field[CreateSessionRequest]{
 	{t: IEPAA, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.PAA, err = readPAA(i); return }},
 	{t: IEAPNRestriction, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) error { return setU8p(&m.APNRestriction, i) }},
 	{t: IEAMBR, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) error { return setAMBR(&m.AMBR, i) }},
-	{t: IEEBI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEEBI, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	{t: IEPCO, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) (err error) { m.PCO, err = readOctets(i); return }},
 	bearerContexts(0, mandatory, bcCSRToBeCreated, func(m *CreateSessionRequest) *[]BearerContext { return &m.BearerContextsToBeCreated }),
 	{t: IERecovery, p: conditional, set: func(m *CreateSessionRequest, i *ie.IE) error { return setU8p(&m.Recovery, i) }},
@@ -175,7 +175,7 @@ var csRespFields = []field[CreateSessionResponse]{
 	{t: IEPAA, p: conditional, set: func(m *CreateSessionResponse, i *ie.IE) (err error) { m.PAA, err = readPAA(i); return }},
 	{t: IEAPNRestriction, p: conditional, set: func(m *CreateSessionResponse, i *ie.IE) error { return setU8p(&m.APNRestriction, i) }},
 	{t: IEAMBR, p: conditional, set: func(m *CreateSessionResponse, i *ie.IE) error { return setAMBR(&m.AMBR, i) }},
-	{t: IEEBI, p: conditional, set: func(m *CreateSessionResponse, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEEBI, p: conditional, set: func(m *CreateSessionResponse, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	{t: IEPCO, p: conditional, set: func(m *CreateSessionResponse, i *ie.IE) (err error) { m.PCO, err = readOctets(i); return }},
 	bearerContexts(0, conditional, bcCSRespCreated, func(m *CreateSessionResponse) *[]BearerContext { return &m.BearerContextsCreated }),
 	bearerContexts(1, conditional, bcMarkedForRemoval, func(m *CreateSessionResponse) *[]BearerContext {
@@ -227,7 +227,7 @@ func (m *DeleteSessionRequest) encode(e *encoder) {
 
 var dsrFields = []field[DeleteSessionRequest]{
 	{t: IECause, p: conditional, set: func(m *DeleteSessionRequest, i *ie.IE) (err error) { m.Cause, err = readCause(i); return }},
-	{t: IEEBI, p: conditional, set: func(m *DeleteSessionRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readEBI(i); return }},
+	{t: IEEBI, p: conditional, set: func(m *DeleteSessionRequest, i *ie.IE) (err error) { m.LinkedEBI, err = readLBI(i); return }},
 	{t: IEULI, p: conditional, set: func(m *DeleteSessionRequest, i *ie.IE) (err error) { m.ULI, err = readULI(i); return }},
 	{t: IEIndication, p: conditional, set: func(m *DeleteSessionRequest, i *ie.IE) (err error) { m.Indication, err = readOctets(i); return }},
 	{t: IEPCO, p: conditional, set: func(m *DeleteSessionRequest, i *ie.IE) (err error) { m.PCO, err = readOctets(i); return }},
