@@ -2705,7 +2705,7 @@ type ServiceReject struct {
 	EMMCause EMMCause
 	// T3442Value: T3442 value, TV 0x5B, optional (TS 24.301 §9.9.3.16).
 	T3442Value *GPRSTimer `json:",omitempty"`
-	// T3346Value: T3346 value, TLV 0x5C, optional (TS 24.301 §9.9.3.16A).
+	// T3346Value: T3346 value, TLV 0x5F, optional (TS 24.301 §9.9.3.16A).
 	T3346Value *GPRSTimer2 `json:",omitempty"`
 	// T3448Value: T3448 value, TLV 0x6B, optional (TS 24.301 §9.9.3.16A).
 	T3448Value *GPRSTimer2 `json:",omitempty"`
@@ -2728,7 +2728,7 @@ type serviceRejectStore struct {
 
 var serviceRejectIEs = [...]optionalIE{
 	{iei: 0x5b, format: fmtTV, min: 1, cond: false, name: "T3442 value"},
-	{iei: 0x5c, format: fmtTLV, min: 1, cond: false, name: "T3346 value"},
+	{iei: 0x5f, format: fmtTLV, min: 1, cond: false, name: "T3346 value"},
 	{iei: 0x6b, format: fmtTLV, min: 1, cond: false, name: "T3448 value"},
 }
 
@@ -2796,7 +2796,7 @@ func (m *ServiceReject) appendMessage(dst []byte) ([]byte, error) {
 		}
 	}
 	if m.T3346Value != nil {
-		dst = append(dst, 0x5c, 0)
+		dst = append(dst, 0x5f, 0)
 		at := len(dst) - 1
 		if dst, err = (*m.T3346Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3346 value", err)
@@ -7977,7 +7977,7 @@ type ESMDataTransport struct {
 	PTI uint8
 	// UserDataContainer: user data container, LV-E, mandatory (TS 24.301 §9.9.4.24).
 	UserDataContainer Octets
-	// ReleaseAssistanceIndication: release assistance indication, TV 0xD-, optional (TS 24.301 §9.9.4.25).
+	// ReleaseAssistanceIndication: release assistance indication, TV 0xF-, optional (TS 24.301 §9.9.4.25).
 	ReleaseAssistanceIndication *ReleaseAssistanceIndication `json:",omitempty"`
 }
 
@@ -7995,7 +7995,7 @@ type esmDataTransportStore struct {
 }
 
 var esmDataTransportIEs = [...]optionalIE{
-	{iei: 0xd0, format: fmtTV1, min: 0, cond: false, name: "release assistance indication"},
+	{iei: 0xf0, format: fmtTV1, min: 0, cond: false, name: "release assistance indication"},
 }
 
 func decodeESMDataTransport(d *decodeState) (Message, error) {
@@ -8049,7 +8049,7 @@ func (m *ESMDataTransport) appendMessage(dst []byte) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		dst = append(dst, 0xd0|n)
+		dst = append(dst, 0xf0|n)
 	}
 	return dst, nil
 }

@@ -249,7 +249,7 @@ var messages = []msg{
 	{Name: "ServiceReject", Title: "SERVICE REJECT", Clause: "8.2.24", Type: "TypeServiceReject", PD: "EMM", Dir: dl, IEs: []ie{
 		v("EMMCause", "EMM cause", "EMMCause", 1, "9.9.3.9"),
 		tv(0x5B, "T3442Value", "T3442 value", "GPRSTimer", 1, "9.9.3.16"),
-		tlv(0x5C, "T3346Value", "T3346 value", "GPRSTimer2", 1, 1, "9.9.3.16A"),
+		tlv(0x5F, "T3346Value", "T3346 value", "GPRSTimer2", 1, 1, "9.9.3.16A"),
 		t3448,
 	}},
 	{Name: "TrackingAreaUpdateAccept", Title: "TRACKING AREA UPDATE ACCEPT", Clause: "8.2.26", Type: "TypeTrackingAreaUpdateAccept", PD: "EMM", Dir: dl, IEs: []ie{
@@ -413,6 +413,6 @@ var messages = []msg{
 	{Name: "RemoteUEReportResponse", Title: "REMOTE UE REPORT RESPONSE", Clause: "8.3.24", Type: "TypeRemoteUEReportResponse", PD: "ESM", Dir: dl},
 	{Name: "ESMDataTransport", Title: "ESM DATA TRANSPORT", Clause: "8.3.25", Type: "TypeESMDataTransport", PD: "ESM", Dir: both, IEs: []ie{
 		lve("UserDataContainer", "user data container", "Octets", 1, maxLVE, "9.9.4.24"),
-		tv1(0xD0, "ReleaseAssistanceIndication", "release assistance indication", "ReleaseAssistanceIndication", "9.9.4.25"),
+		tv1(0xF0, "ReleaseAssistanceIndication", "release assistance indication", "ReleaseAssistanceIndication", "9.9.4.25"),
 	}},
 }
