@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(
 		newDecodeCmd(),
+		newHSSCmd(),
 	)
 	return root
 }
