@@ -50,6 +50,13 @@ func startDragonboat(c nodeConfig) (node, error) {
 	// memtables; the small profile (64 MiB each) suits a 24 GiB machine
 	// running three nodes and everyone else's builds.
 	nhc.Expert.LogDB = config.GetSmallMemLogDBConfig()
+	if c.logDBShards != 0 {
+		nhc.Expert.LogDB.Shards = c.logDBShards
+	}
+	if c.execShards != 0 {
+		nhc.Expert.Engine = config.GetDefaultEngineConfig()
+		nhc.Expert.Engine.ExecShards = c.execShards
+	}
 	nh, err := dragonboat.NewNodeHost(nhc)
 	if err != nil {
 		store.close()

@@ -114,21 +114,33 @@ func failoverOnce(o options) (failoverResult, error) {
 			time.Sleep(time.Millisecond) // polling the engine's view
 		}
 	}
-	// Write availability: a probe record committed on every shard.
+	// Write availability: a probe record committed on every shard, the
+	// shards probed in parallel (each retrying every 10 ms, with a 100 ms timeout).
+	probeErrs := make(chan error, o.shards)
 	for s := uint64(1); s <= uint64(o.shards); s++ {
-		rec := make([]byte, recordSize)
-		binary.BigEndian.PutUint64(rec[0:], 1<<62+s)
-		for v := uint64(1); ; v++ {
-			binary.BigEndian.PutUint64(rec[8:], v)
-			pctx, pcancel := context.WithTimeout(ctx, 100*time.Millisecond)
-			err := n.propose(pctx, s, append([]byte(nil), rec...))
-			pcancel()
-			if err == nil {
-				break
+		go func() { // ends when shard s took a write or the run ended
+			rec := make([]byte, recordSize)
+			binary.BigEndian.PutUint64(rec[0:], 1<<62+s)
+			for v := uint64(1); ; v++ {
+				binary.BigEndian.PutUint64(rec[8:], v)
+				pctx, pcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				err := n.propose(pctx, s, append([]byte(nil), rec...))
+				pcancel()
+				if err == nil {
+					probeErrs <- nil
+					return
+				}
+				time.Sleep(10 * time.Millisecond) // a dropped proposal fails at once: do not spin
+				if time.Now().After(end) {
+					probeErrs <- fmt.Errorf("replication: shard %d not writable before the end of the run: %w", s, err)
+					return
+				}
 			}
-			if time.Now().After(end) {
-				return r, fmt.Errorf("replication: shard %d not writable before the end of the run: %w", s, err)
-			}
+		}()
+	}
+	for range o.shards {
+		if err := <-probeErrs; err != nil {
+			return r, err
 		}
 	}
 	r.writable = time.Since(kill)
