@@ -17,6 +17,7 @@ type recorder struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	events   []Event
+	times    []time.Time // when each event arrived
 	msgs     []recMsg
 	echo     bool // send every message back on the same stream
 	echoErrs []error
@@ -37,6 +38,7 @@ func newRecorder() *recorder {
 func (r *recorder) HandleEvent(ev Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
+	r.times = append(r.times, time.Now())
 	r.mu.Unlock()
 	r.cond.Broadcast()
 }
@@ -209,4 +211,23 @@ func (p *pair) dial(t testing.TB, h Handler) *Association {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// eventTime returns when the first event of kind arrived.
+func (r *recorder) eventTime(kind EventKind) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, ev := range r.events {
+		if ev.Kind == kind {
+			return r.times[i]
+		}
+	}
+	return time.Time{}
+}
+
+// countNow is count for use outside waitFor conditions.
+func (r *recorder) countNow(kind EventKind) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count(kind)
 }

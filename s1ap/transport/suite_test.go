@@ -170,7 +170,7 @@ func TestAbort(t *testing.T) {
 		if err := p.srvRec.eventsOf(EventDown)[0].Err; !errors.Is(err, ErrPeerAborted) {
 			t.Fatalf("server down reason %v, want ErrPeerAborted", err)
 		}
-		if n := p.cliRec.count(EventDown); n != 1 {
+		if n := p.cliRec.countNow(EventDown); n != 1 {
 			t.Fatalf("client saw %d EventDown", n)
 		}
 	})
@@ -188,7 +188,7 @@ func TestEndpointCloseAbortsAll(t *testing.T) {
 		if err := p.srv.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if n := p.srvRec.count(EventDown); n != 5 {
+		if n := p.srvRec.countNow(EventDown); n != 5 {
 			t.Fatalf("server reported %d EventDown after Close, want 5", n)
 		}
 		p.cliRec.waitFor(t, 5*time.Second, "5 client down", func() bool { return p.cliRec.count(EventDown) == 5 })
@@ -287,7 +287,7 @@ func TestMaxAssociations(t *testing.T) {
 		if n := len(p.srv.Associations()); n != 3 {
 			t.Fatalf("server has %d associations, want 3", n)
 		}
-		if n := p.srvRec.count(EventUp); n != 3 {
+		if n := p.srvRec.countNow(EventUp); n != 3 {
 			t.Fatalf("server reported %d EventUp, want 3", n)
 		}
 	})

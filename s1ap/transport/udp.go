@@ -230,12 +230,14 @@ func (e *Endpoint) startUDP(pa *sctp.Association, w *wireConn, h Handler, local,
 		return nil, ErrEndpointClosed
 	}
 	a.establish()
-	e.wg.Add(2)
-	go b.drain()
-	go b.supervise()
+	// Readers first: the supervisor's readers.Wait must not race their Add
+	// (later Adds come from drain, which ends before the supervisor waits).
 	b.mu.Lock()
 	b.startReaders(0, int(in))
 	b.mu.Unlock()
+	e.wg.Add(2)
+	go b.drain()
+	go b.supervise()
 	return a, nil
 }
 
@@ -351,6 +353,7 @@ func (b *udpBackend) supervise() {
 			b.a.restarted()
 		case err := <-b.dead:
 			b.setReason(err)
+			b.w.sendAbort(err.Error())
 			b.pa.Abort(err.Error())
 		case <-b.closed:
 			_ = b.pa.Close()
@@ -412,6 +415,7 @@ func (b *udpBackend) shutdown(ctx context.Context) error {
 
 func (b *udpBackend) abort(reason string) {
 	b.setReason(fmt.Errorf("%w: %s", ErrLocalAbort, reason))
+	b.w.sendAbort(reason)
 	b.pa.Abort(reason)
 }
 

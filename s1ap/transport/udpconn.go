@@ -192,3 +192,15 @@ func (w *wireConn) probe() error {
 	_, err := w.Conn.Write(pkt)
 	return err
 }
+
+// sendAbort writes an ABORT (RFC 4960 §9.1) beside pion, so that the peer
+// hears of a local abort even when pion's own ABORT does not get out
+// before its association closes (pion waits only 200 ms for it). A second
+// ABORT from pion is discarded by the peer (RFC 4960 §8.4).
+func (w *wireConn) sendAbort(reason string) {
+	ports, tag := w.ports.Load(), w.peerTag.Load()
+	if ports == 0 || tag == 0 {
+		return
+	}
+	_, _ = w.Conn.Write(buildAbort(uint16(ports>>16), uint16(ports), tag, reason))
+}

@@ -256,3 +256,28 @@ func isProbeAck(p []byte) bool {
 		binary.BigEndian.Uint16(c[6:]) == 4+probeInfoLen &&
 		[8]byte(c[8:16]) == probeMagic
 }
+
+// causeUserInitiatedAbort is the error cause code of RFC 4960 §3.3.10.12.
+const causeUserInitiatedAbort = 12
+
+// buildAbort builds an ABORT packet (RFC 4960 §3.3.7) with a User-Initiated
+// Abort cause carrying reason (truncated to 255 bytes).
+func buildAbort(src, dst uint16, vtag uint32, reason string) []byte {
+	if len(reason) > 255 {
+		reason = reason[:255]
+	}
+	causeLen := 4 + len(reason)
+	chunkLen := chunkHeaderLen + causeLen
+	p := make([]byte, commonHeaderLen+((chunkLen+3)&^3))
+	binary.BigEndian.PutUint16(p[0:], src)
+	binary.BigEndian.PutUint16(p[2:], dst)
+	binary.BigEndian.PutUint32(p[4:], vtag)
+	c := p[commonHeaderLen:]
+	c[0] = chunkAbort
+	binary.BigEndian.PutUint16(c[2:], uint16(chunkLen))
+	binary.BigEndian.PutUint16(c[4:], causeUserInitiatedAbort)
+	binary.BigEndian.PutUint16(c[6:], uint16(causeLen))
+	copy(c[8:], reason)
+	setChecksum(p)
+	return p
+}
