@@ -46,6 +46,7 @@ var layers = map[string]Layer{
 	"supervision":         Runtime,
 	"store":               Runtime,
 	"s1ap/transport":      Edge,
+	"s1ap/internal/gen":   Tooling, // generator of the S1AP codec (go run; reads the ASN.1 files)
 	"s6a/peer":            Edge,
 	"gtp/s11":             Edge,
 	"lab/hss":             Lab,
