@@ -200,11 +200,12 @@ func (d Decoder) Decode(b []byte) (Message, error) {
 
 // looksUETerminated tells the two DETACH REQUEST forms apart when the
 // direction is unknown: the UE terminated form (TS 24.301 §8.2.11.2) is the
-// detach type octet alone or followed by the EMM cause TV (0x53, 2 octets);
-// the UE originating form (§8.2.11.1) always carries an EPS mobile identity
-// LV after it, which these lengths cannot hold.
+// detach type octet, whose bits 8-4 are spare (0), alone or followed by the
+// EMM cause TV (0x53, 2 octets); the UE originating form (§8.2.11.1) always
+// carries an EPS mobile identity LV after it, which these lengths cannot
+// hold.
 func looksUETerminated(body []byte) bool {
-	return len(body) == 1 || (len(body) == 3 && body[1] == 0x53)
+	return len(body) > 0 && body[0]&0xf8 == 0 && (len(body) == 1 || (len(body) == 3 && body[1] == 0x53))
 }
 
 func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }

@@ -141,7 +141,7 @@ func fullSamples(t testing.TB) []sample {
 		// Without the SS code and LCS indicator (tshark 4.0 reports
 		// "extraneous data" after either one, even alone and well formed:
 		// 0764 00 6111) and the LCS client identity (a BER LCS-ClientID of
-		// TS 29.002 this codec carries opaquely). TestVectorsIE covers them.
+		// TS 29.002 this codec carries opaquely). TestCSServiceNotificationWire covers them.
 		{"CSServiceNotification(full)", Downlink, &CSServiceNotification{PagingIdentity: 0, CLI: Octets{0x91, 0x21, 0x43}}},
 		{"DownlinkGenericNASTransport(full)", Downlink, &DownlinkGenericNASTransport{GenericMessageContainerType: 1, GenericMessageContainer: Octets{0x00}, AdditionalInformation: Octets{0, 0, 0, 1, 0, 0, 0, 1}}},
 		{"PDNConnectivityRequest(full)", Uplink, &PDNConnectivityRequest{PTI: 7, RequestType: Handover, PDNType: PDNTypeIPv4v6,
