@@ -155,7 +155,7 @@ func sampleByName(t testing.TB, name string) Message {
 func TestNonImperativeRules(t *testing.T) {
 	guti := "500bf600f110800101c0000123"
 	gutiAsIMSI := "500b" + "0910100000100010" + "000000" // an IMSI in the GUTI IE
-	base := "07420249060000f110000100035201c1"            // ATTACH ACCEPT, TAI list of one TAI, ESM container "5201c1"
+	base := "07420249060000f110000100035201c1"           // ATTACH ACCEPT, TAI list of one TAI, ESM container "5201c1"
 	for _, tc := range []struct {
 		name    string
 		hex     string
