@@ -54,8 +54,13 @@ func startHSS(t *testing.T, fixedRAND *[16]byte) (*HSS, string) {
 // startMME connects an MME-side client; clr receives the CLRs it gets.
 func startMME(t *testing.T, host, addr string, clr chan<- *s6a.CLR) *peer.Client {
 	t.Helper()
-	c, err := peer.NewClient(peer.ClientConfig{Identity: peer.Identity{OriginHost: host, OriginRealm: "epc"}, DestinationRealm: "epc",
-		Peers: []string{addr}, Timers: timers,
+	return startMMEWith(t, host, "epc", addr, timers, clr)
+}
+
+func startMMEWith(t *testing.T, host, realm, addr string, tm peer.Timers, clr chan<- *s6a.CLR) *peer.Client {
+	t.Helper()
+	c, err := peer.NewClient(peer.ClientConfig{Identity: peer.Identity{OriginHost: host, OriginRealm: realm}, DestinationRealm: realm,
+		Peers: []string{addr}, Timers: tm,
 		Handler: func(r *peer.Request, answer func(*diam.Message)) {
 			m, err := s6a.DecodeCLR(r.Message)
 			if err != nil {
@@ -65,7 +70,7 @@ func startMME(t *testing.T, host, addr string, clr chan<- *s6a.CLR) *peer.Client
 			if clr != nil {
 				clr <- m
 			}
-			answer((&s6a.CLA{AnswerHeader: s6a.AnswerHeader{SessionID: m.SessionID, OriginHost: host, OriginRealm: "epc", Result: s6a.Success}}).Encode())
+			answer((&s6a.CLA{AnswerHeader: s6a.AnswerHeader{SessionID: m.SessionID, OriginHost: host, OriginRealm: realm, Result: s6a.Success}}).Encode())
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -195,6 +195,9 @@ func (c *conn) dispatch(b []byte) {
 	h := m.Header
 	isReq := h.CommandFlags&diam.RequestFlag != 0
 	isDWA := !isReq && h.CommandCode == s6a.CmdDeviceWatchdog
+	if isDWA {
+		ep.stats.dwa.Add(1)
+	}
 	ep.mu.Lock()
 	c.received(isDWA)
 	handshake := c.state == StateHandshake

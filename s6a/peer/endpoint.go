@@ -134,22 +134,23 @@ type Handler func(req *Request, answer func(*diam.Message))
 
 // Stats are counters of an endpoint since it started.
 type Stats struct {
-	Requests      uint64 // requests sent (first transmissions)
-	Answers       uint64 // answers matched to a pending request
-	Timeouts      uint64 // requests that got no answer in time
-	Retransmits   uint64 // requests re-sent to another peer with the T flag
-	Unmatched     uint64 // answers with no pending request (late or doubled), dropped
-	Received      uint64 // requests received and handed to the handler
-	ProtocolError uint64 // malformed messages received
+	Requests        uint64 // requests sent (first transmissions)
+	Answers         uint64 // answers matched to a pending request
+	Timeouts        uint64 // requests that got no answer in time
+	Retransmits     uint64 // requests re-sent to another peer with the T flag
+	Unmatched       uint64 // answers with no pending request (late or doubled), dropped
+	Received        uint64 // requests received and handed to the handler
+	ProtocolError   uint64 // malformed messages received
+	WatchdogAnswers uint64 // DWAs received (RFC 3539 liveness)
 }
 
 type counters struct {
-	requests, answers, timeouts, retransmits, unmatched, received, protoErr atomic.Uint64
+	requests, answers, timeouts, retransmits, unmatched, received, protoErr, dwa atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{c.requests.Load(), c.answers.Load(), c.timeouts.Load(), c.retransmits.Load(),
-		c.unmatched.Load(), c.received.Load(), c.protoErr.Load()}
+		c.unmatched.Load(), c.received.Load(), c.protoErr.Load(), c.dwa.Load()}
 }
 
 // role is what differs between the client (MME) and the server (HSS).
