@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var fastTimers = Timers{Watchdog: 60 * time.Millisecond, RequestTimeout: 3 * time.Second, Tick: 5 * time.Millisecond,
+var fastTimers = Timers{Watchdog: 200 * time.Millisecond, RequestTimeout: 3 * time.Second, Tick: 5 * time.Millisecond,
 	ReopenDWAs: 2, ReconnectMin: 10 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -28,11 +28,15 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 // hss starts a Server on loopback answering AIRs with one vector.
 func hss(t *testing.T, host string, h Handler) (*Server, string) {
+	return hssWith(t, host, h, fastTimers)
+}
+
+func hssWith(t *testing.T, host string, h Handler, tm Timers) (*Server, string) {
 	t.Helper()
 	if h == nil {
 		h = answerAIR(host)
 	}
-	s, err := NewServer(ServerConfig{Identity: Identity{OriginHost: host, OriginRealm: "epc"}, Timers: fastTimers, Handler: h})
+	s, err := NewServer(ServerConfig{Identity: Identity{OriginHost: host, OriginRealm: "epc"}, Timers: tm, Handler: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +424,9 @@ func TestTimeout(t *testing.T) {
 // TestMalformedRequest: a request with a broken AVP gets an answer with
 // the E bit and DIAMETER_INVALID_AVP_LENGTH, and the connection stays.
 func TestMalformedRequest(t *testing.T) {
-	_, addr := hss(t, "hss1.epc", nil)
+	slow := fastTimers
+	slow.Watchdog = 10 * time.Second // the raw client sends no DWA
+	_, addr := hssWith(t, "hss1.epc", nil, slow)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
