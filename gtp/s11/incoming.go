@@ -34,6 +34,10 @@ type Incoming struct {
 	answered atomic.Bool
 }
 
+// Endpoint returns the endpoint that received the message: what a handler
+// uses (e.g. AllocTEID) without holding its own reference.
+func (in *Incoming) Endpoint() *Endpoint { return in.e }
+
 // cached is the response-cache entry of one incoming request.
 type cached struct {
 	b       []byte // the answer; nil while the handler has not answered
