@@ -142,6 +142,8 @@ type Config struct {
 
 	// Logger receives the endpoint's logs (default slog.Default()).
 	Logger *slog.Logger
+
+	keepInitParams bool // tests only: no INIT parameter filter
 }
 
 // DefaultConfig returns the production configuration: auto mode, S1AP port

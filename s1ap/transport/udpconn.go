@@ -43,13 +43,16 @@ type wireConn struct {
 	aborted  atomic.Bool
 	shutdown atomic.Bool
 	restart  chan struct{} // size 1: a restart was seen
+	// keepInitParams turns the INIT parameter filter off (tests show what
+	// pion does without it).
+	keepInitParams bool
 
 	errMu   sync.Mutex
 	readErr error
 }
 
 func newWireConn(c net.Conn, client bool, port uint16, cfg *Config) *wireConn {
-	w := &wireConn{Conn: c, client: client, maxOS: cfg.OutStreams, maxMIS: cfg.InStreams, restart: make(chan struct{}, 1)}
+	w := &wireConn{Conn: c, client: client, maxOS: cfg.OutStreams, maxMIS: cfg.InStreams, restart: make(chan struct{}, 1), keepInitParams: cfg.keepInitParams}
 	if client && port != defaultPionSCTPPort {
 		w.port = port
 	}
@@ -107,7 +110,11 @@ func (w *wireConn) inbound(pkt []byte) int {
 		}
 	case chunkInit, chunkInitAck:
 		var info initInfo
-		n, info, _ = rewriteInit(pkt, 0, 0)
+		if w.keepInitParams {
+			info, _ = parseInit(pkt[commonHeaderLen:])
+		} else {
+			n, info, _ = rewriteInit(pkt, 0, 0)
+		}
 		if info.os != 0 && info.mis != 0 {
 			w.peer.Store(uint64(info.os)<<16 | uint64(info.mis))
 		}
