@@ -12,8 +12,14 @@ import (
 var testKASME = [32]byte{0x6f, 0x56, 0x45, 0xfd, 0xa4, 0xa4, 0x2d, 0x39, 0x41, 0x10, 0xf5, 0x8e, 0x35, 0xff, 0x64, 0xf7,
 	0xf8, 0xd6, 0xf5, 0x35, 0x3d, 0xe3, 0xcb, 0x0e, 0xd1, 0xf4, 0x0f, 0x18, 0xda, 0x2a, 0x46, 0xb5}
 
+// fataler is what pair needs of a *testing.T, *testing.B or *rapid.T.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // pair returns an MME and a UE context sharing K_ASME and algorithms.
-func pair(t testing.TB, eea EEA, eia EIA, ul, dl Count) (mme, ue *Context) {
+func pair(t fataler, eea EEA, eia EIA, ul, dl Count) (mme, ue *Context) {
 	t.Helper()
 	p := Params{Role: RoleMME, KSI: KSI{Value: 3}, KASME: testKASME, EEA: eea, EIA: eia, UL: ul, DL: dl, AllowEIA0: eia == EIA0}
 	mme, err := NewContext(p)
