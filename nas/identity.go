@@ -226,9 +226,9 @@ func decodeBCDIdentity(v []byte) (string, error) {
 	if n <= 0 {
 		return "", fmt.Errorf("no digits")
 	}
-	var buf [24]byte
+	var buf [16]byte // IMEISV, the longest identity, has 16 digits (TS 23.003 §6.2.2)
 	if n > len(buf) {
-		return "", fmt.Errorf("%d digits", n)
+		return "", fmt.Errorf("%d digits, at most %d", n, len(buf))
 	}
 	d := buf[:n]
 	for i := 0; i < n; i++ {

@@ -562,9 +562,10 @@ func (c UENetworkCapability) EIA() uint8 { return c.octet(1) }
 
 // SecurityCapability returns the UE security capability the MME replays in
 // SECURITY MODE COMMAND (TS 24.301 §5.4.3.2, §9.9.3.36): EEA and EIA, and UEA
-// and UIA when the UE sent octets 3 and 4. gea is the GEA bitmap from the MS
-// network capability (bits 7-1 of UE security capability octet 5: GEA1 to
-// GEA7), used when hasGEA.
+// and UIA when the UE network capability has its UEA and UIA octets. gea is
+// the GEA bitmap taken from the MS network capability (bits 7-1: GEA1 to
+// GEA7, as in the last octet of the UE security capability), used when
+// hasGEA.
 func (c UENetworkCapability) SecurityCapability(gea uint8, hasGEA bool) UESecurityCapability {
 	s := UESecurityCapability{EEA: c.octet(0), EIA: c.octet(1)}
 	if len(c) >= 4 {
@@ -584,28 +585,28 @@ func (c UENetworkCapability) SecurityCapability(gea uint8, hasGEA bool) UESecuri
 // kept as received).
 type UESecurityCapability struct {
 	EEA, EIA uint8
-	// UTRAN tells whether octets 3 and 4 (UEA, UIA) are present.
+	// UTRAN tells whether octets 5 and 6 (UEA, UIA) are present.
 	UTRAN    bool
 	UEA, UIA uint8
-	// GERAN tells whether octet 5 (GEA) is present.
+	// GERAN tells whether octet 7 (GEA) is present.
 	GERAN bool
 	GEA   uint8
 }
 
 func (s *UESecurityCapability) decode(v []byte) error {
-	switch len(v) {
-	case 2, 4, 5:
-	case 3:
-		return fmt.Errorf("octet 5 (UEA) without octet 6 (UIA)")
-	default:
+	// Octets beyond the fifth (later releases) are ignored.
+	switch {
+	case len(v) < 2:
 		return lengthError(len(v), 2, 5)
+	case len(v) == 3:
+		return fmt.Errorf("octet 5 (UEA) without octet 6 (UIA)")
 	}
 	*s = UESecurityCapability{EEA: v[0], EIA: v[1]}
 	if len(v) >= 4 {
 		s.UTRAN = true
 		s.UEA, s.UIA = v[2], v[3]
 	}
-	if len(v) == 5 {
+	if len(v) >= 5 {
 		s.GERAN = true
 		s.GEA = v[4]
 	}

@@ -13,16 +13,16 @@ import (
 type APN string
 
 func (a *APN) decode(v []byte) error {
-	if len(v) == 0 {
-		return lengthError(0, 1, 100)
+	if len(v) == 0 || len(v) > maxAPNLen {
+		return lengthError(len(v), 1, maxAPNLen)
 	}
 	var sb strings.Builder
 	sb.Grow(len(v))
 	for i := 0; i < len(v); {
 		n := int(v[i])
 		i++
-		if n == 0 || i+n > len(v) {
-			return fmt.Errorf("label length %d at octet %d overruns the %d-octet APN", n, i, len(v))
+		if n == 0 || n > maxLabelLen || i+n > len(v) {
+			return fmt.Errorf("label length %d at octet %d: labels have 1 to %d octets within the %d-octet APN", n, i, maxLabelLen, len(v))
 		}
 		if sb.Len() > 0 {
 			sb.WriteByte('.')
@@ -39,9 +39,16 @@ func (a *APN) decode(v []byte) error {
 	return nil
 }
 
+// APN limits, TS 23.003 §9.1: at most 100 octets encoded, labels of at
+// most 63 octets.
+const (
+	maxAPNLen   = 100
+	maxLabelLen = 63
+)
+
 func (a APN) appendTo(dst []byte) ([]byte, error) {
-	if len(a) == 0 || len(a) > 100 {
-		return dst, fmt.Errorf("%w: APN of %d characters (1 to 100, TS 23.003 §9.1)", ErrInvalidValue, len(a))
+	if len(a) == 0 || len(a)+1 > maxAPNLen {
+		return dst, fmt.Errorf("%w: APN of %d characters (encoded in 1 to %d octets, TS 23.003 §9.1)", ErrInvalidValue, len(a), maxAPNLen)
 	}
 	s := string(a)
 	for len(s) > 0 {
@@ -54,7 +61,7 @@ func (a APN) appendTo(dst []byte) ([]byte, error) {
 		} else {
 			s = ""
 		}
-		if len(label) == 0 || len(label) > 63 {
+		if len(label) == 0 || len(label) > maxLabelLen {
 			return dst, fmt.Errorf("%w: APN %q has a label of %d octets", ErrInvalidValue, string(a), len(label))
 		}
 		dst = append(dst, byte(len(label)))

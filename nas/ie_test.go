@@ -327,7 +327,8 @@ func TestEncodeErrors(t *testing.T) {
 		ie   string
 	}{
 		{"EBI over 4 bits", &ESMStatus{EBI: 16}, "EPS bearer identity"},
-		{"UE network capability over 13 octets", &AttachRequest{EPSMobileIdentity: EPSMobileIdentity{Type: EPSIdentityGUTI}, UENetworkCapability: make(UENetworkCapability, 14), ESMMessageContainer: ESMMessageContainer{2, 1, 0xd0}}, "UE network capability"},
+		{"UE network capability of 1 octet", &AttachRequest{EPSMobileIdentity: EPSMobileIdentity{Type: EPSIdentityGUTI}, UENetworkCapability: make(UENetworkCapability, 1), ESMMessageContainer: ESMMessageContainer{2, 1, 0xd0}}, "UE network capability"},
+		{"LV over 255 octets", &DownlinkNASTransport{NASMessageContainer: make(Octets, 256)}, "NAS message container"},
 		{"RES of 3 octets", &AuthenticationResponse{RES: Octets{1, 2, 3}}, "authentication response parameter"},
 		{"empty ESM container", &AttachComplete{}, "ESM message container"},
 		{"KSI over 3 bits", &AuthenticationRequest{NASKeySetIdentifierASME: NASKeySetIdentifier{KSI: 9}}, "NAS key set identifierASME"},

@@ -6,53 +6,53 @@ package nas
 type AttachAccept struct {
 	// EPSAttachResult: EPS attach result, V½, mandatory (TS 24.301 §9.9.3.10).
 	EPSAttachResult EPSAttachResult
-	// T3412Value: T3412 value, V, mandatory (TS 24.301 §9.9.3.16).
+	// T3412Value: T3412 value, V, value 1 octet, mandatory (TS 24.301 §9.9.3.16).
 	T3412Value GPRSTimer
-	// TAIList: TAI list, LV, mandatory (TS 24.301 §9.9.3.33).
+	// TAIList: TAI list, LV, value 6-96 octets, mandatory (TS 24.301 §9.9.3.33).
 	TAIList TAIList
-	// ESMMessageContainer: ESM message container, LV-E, mandatory (TS 24.301 §9.9.3.15).
+	// ESMMessageContainer: ESM message container, LV-E, value 3+ octets, mandatory (TS 24.301 §9.9.3.15).
 	ESMMessageContainer ESMMessageContainer
-	// GUTI: GUTI, TLV 0x50, optional (TS 24.301 §9.9.3.12).
+	// GUTI: GUTI, TLV 0x50, value 11 octets, optional (TS 24.301 §9.9.3.12).
 	GUTI *GUTI `json:",omitempty"`
-	// LocationAreaIdentification: location area identification, TV 0x13, optional (TS 24.301 §9.9.2.2).
+	// LocationAreaIdentification: location area identification, TV 0x13, value 5 octets, optional (TS 24.301 §9.9.2.2).
 	LocationAreaIdentification *LAI `json:",omitempty"`
-	// MSIdentity: MS identity, TLV 0x23, optional (TS 24.301 §9.9.2.3).
+	// MSIdentity: MS identity, TLV 0x23, value 1-8 octets, optional (TS 24.301 §9.9.2.3).
 	MSIdentity *MobileIdentity `json:",omitempty"`
-	// EMMCause: EMM cause, TV 0x53, optional (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, TV 0x53, value 1 octet, optional (TS 24.301 §9.9.3.9).
 	EMMCause *EMMCause `json:",omitempty"`
-	// T3402Value: T3402 value, TV 0x17, optional (TS 24.301 §9.9.3.16).
+	// T3402Value: T3402 value, TV 0x17, value 1 octet, optional (TS 24.301 §9.9.3.16).
 	T3402Value *GPRSTimer `json:",omitempty"`
-	// T3423Value: T3423 value, TV 0x59, optional (TS 24.301 §9.9.3.16).
+	// T3423Value: T3423 value, TV 0x59, value 1 octet, optional (TS 24.301 §9.9.3.16).
 	T3423Value *GPRSTimer `json:",omitempty"`
-	// EquivalentPLMNs: equivalent PLMNs, TLV 0x4A, optional (TS 24.301 §9.9.2.8).
+	// EquivalentPLMNs: equivalent PLMNs, TLV 0x4A, value 3-45 octets, optional (TS 24.301 §9.9.2.8).
 	EquivalentPLMNs PLMNList `json:",omitempty"`
-	// EmergencyNumberList: emergency number list, TLV 0x34, optional (TS 24.301 §9.9.3.37).
+	// EmergencyNumberList: emergency number list, TLV 0x34, value 3-48 octets, optional (TS 24.301 §9.9.3.37).
 	EmergencyNumberList Octets `json:",omitempty"`
-	// EPSNetworkFeatureSupport: EPS network feature support, TLV 0x64, optional (TS 24.301 §9.9.3.12A).
+	// EPSNetworkFeatureSupport: EPS network feature support, TLV 0x64, value 1-2 octets, optional (TS 24.301 §9.9.3.12A).
 	EPSNetworkFeatureSupport EPSNetworkFeatureSupport `json:",omitempty"`
 	// AdditionalUpdateResult: additional update result, TV 0xF-, optional (TS 24.301 §9.9.3.0A).
 	AdditionalUpdateResult *AdditionalUpdateResult `json:",omitempty"`
-	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, optional (TS 24.301 §9.9.3.16B).
+	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3412ExtendedValue *GPRSTimer3 `json:",omitempty"`
-	// T3324Value: T3324 value, TLV 0x6A, optional (TS 24.301 §9.9.3.16A).
+	// T3324Value: T3324 value, TLV 0x6A, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3324Value *GPRSTimer2 `json:",omitempty"`
-	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, optional (TS 24.301 §9.9.3.46).
+	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, value 1-2 octets, optional (TS 24.301 §9.9.3.46).
 	ExtendedDRXParameters Octets `json:",omitempty"`
 	// SMSServicesStatus: SMS services status, TV 0xE-, optional (TS 24.301 §9.9.3.4B).
 	SMSServicesStatus *SMSServicesStatus `json:",omitempty"`
 	// Non3GPPNWProvidedPolicies: Non-3GPP NW provided policies, TV 0xD-, optional (TS 24.301 §9.9.3.49).
 	Non3GPPNWProvidedPolicies *Non3GPPNWProvidedPolicies `json:",omitempty"`
-	// T3448Value: T3448 value, TLV 0x6B, optional (TS 24.301 §9.9.3.16A).
+	// T3448Value: T3448 value, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3448Value *GPRSTimer2 `json:",omitempty"`
 	// NetworkPolicy: network policy, TV 0xC-, optional (TS 24.301 §9.9.3.52).
 	NetworkPolicy *NetworkPolicy `json:",omitempty"`
-	// T3447Value: T3447 value, TLV 0x6C, optional (TS 24.301 §9.9.3.16B).
+	// T3447Value: T3447 value, TLV 0x6C, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3447Value *GPRSTimer3 `json:",omitempty"`
-	// ExtendedEmergencyNumberList: extended emergency number list, TLV-E 0x7A, optional (TS 24.301 §9.9.3.37A).
+	// ExtendedEmergencyNumberList: extended emergency number list, TLV-E 0x7A, value 1+ octets, optional (TS 24.301 §9.9.3.37A).
 	ExtendedEmergencyNumberList Octets `json:",omitempty"`
-	// CipheringKeyData: ciphering key data, TLV-E 0x7C, optional (TS 24.301 §9.9.3.56).
+	// CipheringKeyData: ciphering key data, TLV-E 0x7C, value 1+ octets, optional (TS 24.301 §9.9.3.56).
 	CipheringKeyData Octets `json:",omitempty"`
-	// UERadioCapabilityID: UE radio capability ID, TLV 0x66, optional (TS 24.301 §9.9.3.60).
+	// UERadioCapabilityID: UE radio capability ID, TLV 0x66, value 1-255 octets, optional (TS 24.301 §9.9.3.60).
 	UERadioCapabilityID Octets `json:",omitempty"`
 	// UERadioCapabilityIDDeletionIndication: UE radio capability ID deletion indication, TV 0xB-, optional (TS 24.301 §9.9.3.61).
 	UERadioCapabilityIDDeletionIndication *UERadioCapabilityIDDeletionIndication `json:",omitempty"`
@@ -276,7 +276,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.TAIList.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "TAI list", err)
 		}
-		if dst, err = endLV(dst, at, 6, 96, mt, "TAI list"); err != nil {
+		if dst, err = endLV(dst, at, 6, 255, mt, "TAI list"); err != nil {
 			return dst, err
 		}
 	}
@@ -296,7 +296,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.GUTI).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "GUTI", err)
 		}
-		if dst, err = endLV(dst, at, 11, 11, mt, "GUTI"); err != nil {
+		if dst, err = endLV(dst, at, 11, 255, mt, "GUTI"); err != nil {
 			return dst, err
 		}
 	}
@@ -316,7 +316,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.MSIdentity).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "MS identity", err)
 		}
-		if dst, err = endLV(dst, at, 1, 8, mt, "MS identity"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "MS identity"); err != nil {
 			return dst, err
 		}
 	}
@@ -356,7 +356,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EquivalentPLMNs.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "equivalent PLMNs", err)
 		}
-		if dst, err = endLV(dst, at, 3, 45, mt, "equivalent PLMNs"); err != nil {
+		if dst, err = endLV(dst, at, 3, 255, mt, "equivalent PLMNs"); err != nil {
 			return dst, err
 		}
 	}
@@ -366,7 +366,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EmergencyNumberList.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "emergency number list", err)
 		}
-		if dst, err = endLV(dst, at, 3, 48, mt, "emergency number list"); err != nil {
+		if dst, err = endLV(dst, at, 3, 255, mt, "emergency number list"); err != nil {
 			return dst, err
 		}
 	}
@@ -376,7 +376,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EPSNetworkFeatureSupport.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS network feature support", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "EPS network feature support"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "EPS network feature support"); err != nil {
 			return dst, err
 		}
 	}
@@ -393,7 +393,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3412ExtendedValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3412 extended value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3412 extended value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3412 extended value"); err != nil {
 			return dst, err
 		}
 	}
@@ -403,7 +403,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3324Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3324 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3324 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3324 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -413,7 +413,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ExtendedDRXParameters.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "extended DRX parameters", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "extended DRX parameters"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "extended DRX parameters"); err != nil {
 			return dst, err
 		}
 	}
@@ -437,7 +437,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3448Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3448 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3448 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3448 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -454,7 +454,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3447Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3447 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3447 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3447 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -500,7 +500,7 @@ func (m *AttachAccept) appendMessage(dst []byte) ([]byte, error) {
 
 // AttachComplete is the ATTACH COMPLETE message (TS 24.301 §8.2.2), UE to network.
 type AttachComplete struct {
-	// ESMMessageContainer: ESM message container, LV-E, mandatory (TS 24.301 §9.9.3.15).
+	// ESMMessageContainer: ESM message container, LV-E, value 3+ octets, mandatory (TS 24.301 §9.9.3.15).
 	ESMMessageContainer ESMMessageContainer
 }
 
@@ -547,13 +547,13 @@ func (m *AttachComplete) appendMessage(dst []byte) ([]byte, error) {
 
 // AttachReject is the ATTACH REJECT message (TS 24.301 §8.2.3), network to UE.
 type AttachReject struct {
-	// EMMCause: EMM cause, V, mandatory (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.3.9).
 	EMMCause EMMCause
-	// ESMMessageContainer: ESM message container, TLV-E 0x78, optional (TS 24.301 §9.9.3.15).
+	// ESMMessageContainer: ESM message container, TLV-E 0x78, value 3+ octets, optional (TS 24.301 §9.9.3.15).
 	ESMMessageContainer ESMMessageContainer `json:",omitempty"`
-	// T3346Value: T3346 value, TLV 0x5F, optional (TS 24.301 §9.9.3.16A).
+	// T3346Value: T3346 value, TLV 0x5F, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3346Value *GPRSTimer2 `json:",omitempty"`
-	// T3402Value: T3402 value, TLV 0x16, optional (TS 24.301 §9.9.3.16A).
+	// T3402Value: T3402 value, TLV 0x16, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3402Value *GPRSTimer2 `json:",omitempty"`
 	// ExtendedEMMCause: extended EMM cause, TV 0xA-, optional (TS 24.301 §9.9.3.26A).
 	ExtendedEMMCause *ExtendedEMMCause `json:",omitempty"`
@@ -652,7 +652,7 @@ func (m *AttachReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3346Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3346 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3346 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3346 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -662,7 +662,7 @@ func (m *AttachReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3402Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3402 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3402 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3402 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -682,35 +682,35 @@ type AttachRequest struct {
 	EPSAttachType EPSAttachType
 	// NASKeySetIdentifier: NAS key set identifier, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifier NASKeySetIdentifier
-	// EPSMobileIdentity: EPS mobile identity, LV, mandatory (TS 24.301 §9.9.3.12).
+	// EPSMobileIdentity: EPS mobile identity, LV, value 1-11 octets, mandatory (TS 24.301 §9.9.3.12).
 	EPSMobileIdentity EPSMobileIdentity
-	// UENetworkCapability: UE network capability, LV, mandatory (TS 24.301 §9.9.3.34).
+	// UENetworkCapability: UE network capability, LV, value 2-13 octets, mandatory (TS 24.301 §9.9.3.34).
 	UENetworkCapability UENetworkCapability
-	// ESMMessageContainer: ESM message container, LV-E, mandatory (TS 24.301 §9.9.3.15).
+	// ESMMessageContainer: ESM message container, LV-E, value 3+ octets, mandatory (TS 24.301 §9.9.3.15).
 	ESMMessageContainer ESMMessageContainer
-	// OldPTMSISignature: old P-TMSI signature, TV 0x19, optional (TS 24.301 §9.9.3.26).
+	// OldPTMSISignature: old P-TMSI signature, TV 0x19, value 3 octets, optional (TS 24.301 §9.9.3.26).
 	OldPTMSISignature *[3]byte `json:",omitempty"`
-	// AdditionalGUTI: additional GUTI, TLV 0x50, optional (TS 24.301 §9.9.3.12).
+	// AdditionalGUTI: additional GUTI, TLV 0x50, value 11 octets, optional (TS 24.301 §9.9.3.12).
 	AdditionalGUTI *GUTI `json:",omitempty"`
-	// LastVisitedRegisteredTAI: last visited registered TAI, TV 0x52, optional (TS 24.301 §9.9.3.32).
+	// LastVisitedRegisteredTAI: last visited registered TAI, TV 0x52, value 5 octets, optional (TS 24.301 §9.9.3.32).
 	LastVisitedRegisteredTAI *TAI `json:",omitempty"`
-	// DRXParameter: DRX parameter, TV 0x5C, optional (TS 24.301 §9.9.3.8).
+	// DRXParameter: DRX parameter, TV 0x5C, value 2 octets, optional (TS 24.301 §9.9.3.8).
 	DRXParameter *DRXParameter `json:",omitempty"`
-	// MSNetworkCapability: MS network capability, TLV 0x31, optional (TS 24.301 §9.9.3.20).
+	// MSNetworkCapability: MS network capability, TLV 0x31, value 2-8 octets, optional (TS 24.301 §9.9.3.20).
 	MSNetworkCapability Octets `json:",omitempty"`
-	// OldLocationAreaIdentification: old location area identification, TV 0x13, optional (TS 24.301 §9.9.2.2).
+	// OldLocationAreaIdentification: old location area identification, TV 0x13, value 5 octets, optional (TS 24.301 §9.9.2.2).
 	OldLocationAreaIdentification *LAI `json:",omitempty"`
 	// TMSIStatus: TMSI status, TV 0x9-, optional (TS 24.301 §9.9.3.31).
 	TMSIStatus *TMSIStatus `json:",omitempty"`
-	// MobileStationClassmark2: mobile station classmark 2, TLV 0x11, optional (TS 24.301 §9.9.2.4).
+	// MobileStationClassmark2: mobile station classmark 2, TLV 0x11, value 3 octets, optional (TS 24.301 §9.9.2.4).
 	MobileStationClassmark2 Octets `json:",omitempty"`
-	// MobileStationClassmark3: mobile station classmark 3, TLV 0x20, optional (TS 24.301 §9.9.2.5).
+	// MobileStationClassmark3: mobile station classmark 3, TLV 0x20, value 0-32 octets, optional (TS 24.301 §9.9.2.5).
 	MobileStationClassmark3 Octets `json:",omitempty"`
-	// SupportedCodecs: supported codecs, TLV 0x40, optional (TS 24.301 §9.9.2.10).
+	// SupportedCodecs: supported codecs, TLV 0x40, value 3-255 octets, optional (TS 24.301 §9.9.2.10).
 	SupportedCodecs Octets `json:",omitempty"`
 	// AdditionalUpdateType: additional update type, TV 0xF-, optional (TS 24.301 §9.9.3.0B).
 	AdditionalUpdateType *AdditionalUpdateType `json:",omitempty"`
-	// VoiceDomainPreference: voice domain preference and UE's usage setting, TLV 0x5D, optional (TS 24.301 §9.9.3.44).
+	// VoiceDomainPreference: voice domain preference and UE's usage setting, TLV 0x5D, value 1 octet, optional (TS 24.301 §9.9.3.44).
 	VoiceDomainPreference Octets `json:",omitempty"`
 	// DeviceProperties: device properties, TV 0xD-, optional (TS 24.301 §9.9.2.0A).
 	DeviceProperties *DeviceProperties `json:",omitempty"`
@@ -718,21 +718,21 @@ type AttachRequest struct {
 	OldGUTIType *GUTIType `json:",omitempty"`
 	// MSNetworkFeatureSupport: MS network feature support, TV 0xC-, optional (TS 24.301 §9.9.3.20A).
 	MSNetworkFeatureSupport *MSNetworkFeatureSupport `json:",omitempty"`
-	// TMSIBasedNRIContainer: TMSI based NRI container, TLV 0x10, optional (TS 24.301 §9.9.3.24A).
+	// TMSIBasedNRIContainer: TMSI based NRI container, TLV 0x10, value 2 octets, optional (TS 24.301 §9.9.3.24A).
 	TMSIBasedNRIContainer Octets `json:",omitempty"`
-	// T3324Value: T3324 value, TLV 0x6A, optional (TS 24.301 §9.9.3.16A).
+	// T3324Value: T3324 value, TLV 0x6A, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3324Value *GPRSTimer2 `json:",omitempty"`
-	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, optional (TS 24.301 §9.9.3.16B).
+	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3412ExtendedValue *GPRSTimer3 `json:",omitempty"`
-	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, optional (TS 24.301 §9.9.3.46).
+	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, value 1-2 octets, optional (TS 24.301 §9.9.3.46).
 	ExtendedDRXParameters Octets `json:",omitempty"`
-	// UEAdditionalSecurityCapability: UE additional security capability, TLV 0x6F, optional (TS 24.301 §9.9.3.53).
+	// UEAdditionalSecurityCapability: UE additional security capability, TLV 0x6F, value 4 octets, optional (TS 24.301 §9.9.3.53).
 	UEAdditionalSecurityCapability Octets `json:",omitempty"`
-	// UEStatus: UE status, TLV 0x6D, optional (TS 24.301 §9.9.3.54).
+	// UEStatus: UE status, TLV 0x6D, value 1 octet, optional (TS 24.301 §9.9.3.54).
 	UEStatus Octets `json:",omitempty"`
-	// AdditionalInformationRequested: additional information requested, TV 0x17, optional (TS 24.301 §9.9.3.55).
+	// AdditionalInformationRequested: additional information requested, TV 0x17, value 1 octet, optional (TS 24.301 §9.9.3.55).
 	AdditionalInformationRequested *AdditionalInformationRequested `json:",omitempty"`
-	// N1UENetworkCapability: N1 UE network capability, TLV 0x32, optional (TS 24.301 §9.9.3.57).
+	// N1UENetworkCapability: N1 UE network capability, TLV 0x32, value 1-13 octets, optional (TS 24.301 §9.9.3.57).
 	N1UENetworkCapability Octets `json:",omitempty"`
 	// UERadioCapabilityIDAvailability: UE radio capability ID availability, TV 0xB-, optional (TS 24.301 §9.9.3.58).
 	UERadioCapabilityIDAvailability *UERadioCapabilityIDAvailability `json:",omitempty"`
@@ -958,7 +958,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EPSMobileIdentity.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS mobile identity", err)
 		}
-		if dst, err = endLV(dst, at, 1, 11, mt, "EPS mobile identity"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "EPS mobile identity"); err != nil {
 			return dst, err
 		}
 	}
@@ -968,7 +968,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.UENetworkCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "UE network capability", err)
 		}
-		if dst, err = endLV(dst, at, 2, 13, mt, "UE network capability"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "UE network capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -996,7 +996,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.AdditionalGUTI).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "additional GUTI", err)
 		}
-		if dst, err = endLV(dst, at, 11, 11, mt, "additional GUTI"); err != nil {
+		if dst, err = endLV(dst, at, 11, 255, mt, "additional GUTI"); err != nil {
 			return dst, err
 		}
 	}
@@ -1026,7 +1026,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MSNetworkCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "MS network capability", err)
 		}
-		if dst, err = endLV(dst, at, 2, 8, mt, "MS network capability"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "MS network capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -1053,7 +1053,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MobileStationClassmark2.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "mobile station classmark 2", err)
 		}
-		if dst, err = endLV(dst, at, 3, 3, mt, "mobile station classmark 2"); err != nil {
+		if dst, err = endLV(dst, at, 3, 255, mt, "mobile station classmark 2"); err != nil {
 			return dst, err
 		}
 	}
@@ -1063,7 +1063,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MobileStationClassmark3.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "mobile station classmark 3", err)
 		}
-		if dst, err = endLV(dst, at, 0, 32, mt, "mobile station classmark 3"); err != nil {
+		if dst, err = endLV(dst, at, 0, 255, mt, "mobile station classmark 3"); err != nil {
 			return dst, err
 		}
 	}
@@ -1090,7 +1090,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.VoiceDomainPreference.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "voice domain preference and UE's usage setting", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "voice domain preference and UE's usage setting"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "voice domain preference and UE's usage setting"); err != nil {
 			return dst, err
 		}
 	}
@@ -1121,7 +1121,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.TMSIBasedNRIContainer.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "TMSI based NRI container", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "TMSI based NRI container"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "TMSI based NRI container"); err != nil {
 			return dst, err
 		}
 	}
@@ -1131,7 +1131,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3324Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3324 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3324 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3324 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -1141,7 +1141,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3412ExtendedValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3412 extended value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3412 extended value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3412 extended value"); err != nil {
 			return dst, err
 		}
 	}
@@ -1151,7 +1151,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ExtendedDRXParameters.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "extended DRX parameters", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "extended DRX parameters"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "extended DRX parameters"); err != nil {
 			return dst, err
 		}
 	}
@@ -1161,7 +1161,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.UEAdditionalSecurityCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "UE additional security capability", err)
 		}
-		if dst, err = endLV(dst, at, 4, 4, mt, "UE additional security capability"); err != nil {
+		if dst, err = endLV(dst, at, 4, 255, mt, "UE additional security capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -1171,7 +1171,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.UEStatus.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "UE status", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "UE status"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "UE status"); err != nil {
 			return dst, err
 		}
 	}
@@ -1189,7 +1189,7 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.N1UENetworkCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "N1 UE network capability", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "N1 UE network capability"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "N1 UE network capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -1207,9 +1207,9 @@ func (m *AttachRequest) appendMessage(dst []byte) ([]byte, error) {
 //
 // AuthenticationFailureParameter is the AUTS (TS 33.102 §6.3.3); TS 24.301 §8.2.5.2 requires it if and only if the cause is #21 synch failure.
 type AuthenticationFailure struct {
-	// EMMCause: EMM cause, V, mandatory (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.3.9).
 	EMMCause EMMCause
-	// AuthenticationFailureParameter: authentication failure parameter, TLV 0x30, conditional (TS 24.301 §9.9.3.1).
+	// AuthenticationFailureParameter: authentication failure parameter, TLV 0x30, value 14 octets, conditional (TS 24.301 §9.9.3.1).
 	AuthenticationFailureParameter *[14]byte `json:",omitempty"`
 }
 
@@ -1283,7 +1283,7 @@ func (m *AuthenticationFailure) appendMessage(dst []byte) ([]byte, error) {
 		dst = append(dst, 0x30, 0)
 		at := len(dst) - 1
 		dst = append(dst, (*m.AuthenticationFailureParameter)[:]...)
-		if dst, err = endLV(dst, at, 14, 14, mt, "authentication failure parameter"); err != nil {
+		if dst, err = endLV(dst, at, 14, 255, mt, "authentication failure parameter"); err != nil {
 			return dst, err
 		}
 	}
@@ -1322,9 +1322,9 @@ func (m *AuthenticationReject) appendMessage(dst []byte) ([]byte, error) {
 type AuthenticationRequest struct {
 	// NASKeySetIdentifierASME: NAS key set identifierASME, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifierASME NASKeySetIdentifier
-	// RAND: authentication parameter RAND (EPS challenge), V, mandatory (TS 24.301 §9.9.3.3).
+	// RAND: authentication parameter RAND (EPS challenge), V, value 16 octets, mandatory (TS 24.301 §9.9.3.3).
 	RAND [16]byte
-	// AUTN: authentication parameter AUTN (EPS challenge), LV, mandatory (TS 24.301 §9.9.3.2).
+	// AUTN: authentication parameter AUTN (EPS challenge), LV, value 16 octets, mandatory (TS 24.301 §9.9.3.2).
 	AUTN [16]byte
 }
 
@@ -1394,7 +1394,7 @@ func (m *AuthenticationRequest) appendMessage(dst []byte) ([]byte, error) {
 		at := len(dst)
 		dst = append(dst, 0)
 		dst = append(dst, m.AUTN[:]...)
-		if dst, err = endLV(dst, at, 16, 16, mt, "authentication parameter AUTN (EPS challenge)"); err != nil {
+		if dst, err = endLV(dst, at, 16, 255, mt, "authentication parameter AUTN (EPS challenge)"); err != nil {
 			return dst, err
 		}
 	}
@@ -1403,7 +1403,7 @@ func (m *AuthenticationRequest) appendMessage(dst []byte) ([]byte, error) {
 
 // AuthenticationResponse is the AUTHENTICATION RESPONSE message (TS 24.301 §8.2.8), UE to network.
 type AuthenticationResponse struct {
-	// RES: authentication response parameter, LV, mandatory (TS 24.301 §9.9.3.4).
+	// RES: authentication response parameter, LV, value 4-16 octets, mandatory (TS 24.301 §9.9.3.4).
 	RES Octets
 }
 
@@ -1443,7 +1443,7 @@ func (m *AuthenticationResponse) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.RES.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "authentication response parameter", err)
 		}
-		if dst, err = endLV(dst, at, 4, 16, mt, "authentication response parameter"); err != nil {
+		if dst, err = endLV(dst, at, 4, 255, mt, "authentication response parameter"); err != nil {
 			return dst, err
 		}
 	}
@@ -1452,15 +1452,15 @@ func (m *AuthenticationResponse) appendMessage(dst []byte) ([]byte, error) {
 
 // CSServiceNotification is the CS SERVICE NOTIFICATION message (TS 24.301 §8.2.9), network to UE.
 type CSServiceNotification struct {
-	// PagingIdentity: paging identity, V, mandatory (TS 24.301 §9.9.3.25A).
+	// PagingIdentity: paging identity, V, value 1 octet, mandatory (TS 24.301 §9.9.3.25A).
 	PagingIdentity PagingIdentity
-	// CLI: CLI, TLV 0x60, optional (TS 24.301 §9.9.3.38).
+	// CLI: CLI, TLV 0x60, value 1-12 octets, optional (TS 24.301 §9.9.3.38).
 	CLI Octets `json:",omitempty"`
-	// SSCode: SS code, TV 0x61, optional (TS 24.301 §9.9.3.39).
+	// SSCode: SS code, TV 0x61, value 1 octet, optional (TS 24.301 §9.9.3.39).
 	SSCode *SSCode `json:",omitempty"`
-	// LCSIndicator: LCS indicator, TV 0x62, optional (TS 24.301 §9.9.3.40).
+	// LCSIndicator: LCS indicator, TV 0x62, value 1 octet, optional (TS 24.301 §9.9.3.40).
 	LCSIndicator *LCSIndicator `json:",omitempty"`
-	// LCSClientIdentity: LCS client identity, TLV 0x63, optional (TS 24.301 §9.9.3.41).
+	// LCSClientIdentity: LCS client identity, TLV 0x63, value 1-255 octets, optional (TS 24.301 §9.9.3.41).
 	LCSClientIdentity Octets `json:",omitempty"`
 }
 
@@ -1545,7 +1545,7 @@ func (m *CSServiceNotification) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.CLI.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "CLI", err)
 		}
-		if dst, err = endLV(dst, at, 1, 12, mt, "CLI"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "CLI"); err != nil {
 			return dst, err
 		}
 	}
@@ -1610,7 +1610,7 @@ type DetachRequestUEOriginating struct {
 	DetachType DetachType
 	// NASKeySetIdentifier: NAS key set identifier, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifier NASKeySetIdentifier
-	// EPSMobileIdentity: EPS mobile identity, LV, mandatory (TS 24.301 §9.9.3.12).
+	// EPSMobileIdentity: EPS mobile identity, LV, value 1-11 octets, mandatory (TS 24.301 §9.9.3.12).
 	EPSMobileIdentity EPSMobileIdentity
 }
 
@@ -1673,7 +1673,7 @@ func (m *DetachRequestUEOriginating) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EPSMobileIdentity.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS mobile identity", err)
 		}
-		if dst, err = endLV(dst, at, 1, 11, mt, "EPS mobile identity"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "EPS mobile identity"); err != nil {
 			return dst, err
 		}
 	}
@@ -1684,7 +1684,7 @@ func (m *DetachRequestUEOriginating) appendMessage(dst []byte) ([]byte, error) {
 type DetachRequestUETerminated struct {
 	// DetachType: detach type, V½, mandatory (TS 24.301 §9.9.3.7).
 	DetachType DetachType
-	// EMMCause: EMM cause, TV 0x53, optional (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, TV 0x53, value 1 octet, optional (TS 24.301 §9.9.3.9).
 	EMMCause *EMMCause `json:",omitempty"`
 }
 
@@ -1767,7 +1767,7 @@ func (m *DetachRequestUETerminated) appendMessage(dst []byte) ([]byte, error) {
 
 // DownlinkNASTransport is the DOWNLINK NAS TRANSPORT message (TS 24.301 §8.2.12), network to UE.
 type DownlinkNASTransport struct {
-	// NASMessageContainer: NAS message container, LV, mandatory (TS 24.301 §9.9.3.22).
+	// NASMessageContainer: NAS message container, LV, value 2-251 octets, mandatory (TS 24.301 §9.9.3.22).
 	NASMessageContainer Octets
 }
 
@@ -1807,7 +1807,7 @@ func (m *DownlinkNASTransport) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.NASMessageContainer.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "NAS message container", err)
 		}
-		if dst, err = endLV(dst, at, 2, 251, mt, "NAS message container"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "NAS message container"); err != nil {
 			return dst, err
 		}
 	}
@@ -1816,15 +1816,15 @@ func (m *DownlinkNASTransport) appendMessage(dst []byte) ([]byte, error) {
 
 // EMMInformation is the EMM INFORMATION message (TS 24.301 §8.2.13), network to UE.
 type EMMInformation struct {
-	// FullNameForNetwork: full name for network, TLV 0x43, optional (TS 24.301 §9.9.3.24).
+	// FullNameForNetwork: full name for network, TLV 0x43, value 1-255 octets, optional (TS 24.301 §9.9.3.24).
 	FullNameForNetwork NetworkName `json:",omitempty"`
-	// ShortNameForNetwork: short name for network, TLV 0x45, optional (TS 24.301 §9.9.3.24).
+	// ShortNameForNetwork: short name for network, TLV 0x45, value 1-255 octets, optional (TS 24.301 §9.9.3.24).
 	ShortNameForNetwork NetworkName `json:",omitempty"`
-	// LocalTimeZone: local time zone, TV 0x46, optional (TS 24.301 §9.9.3.29).
+	// LocalTimeZone: local time zone, TV 0x46, value 1 octet, optional (TS 24.301 §9.9.3.29).
 	LocalTimeZone *TimeZone `json:",omitempty"`
-	// UniversalTimeAndLocalTimeZone: universal time and local time zone, TV 0x47, optional (TS 24.301 §9.9.3.30).
+	// UniversalTimeAndLocalTimeZone: universal time and local time zone, TV 0x47, value 7 octets, optional (TS 24.301 §9.9.3.30).
 	UniversalTimeAndLocalTimeZone *TimeZoneAndTime `json:",omitempty"`
-	// NetworkDaylightSavingTime: network daylight saving time, TLV 0x49, optional (TS 24.301 §9.9.3.6).
+	// NetworkDaylightSavingTime: network daylight saving time, TLV 0x49, value 1 octet, optional (TS 24.301 §9.9.3.6).
 	NetworkDaylightSavingTime *DaylightSavingTime `json:",omitempty"`
 }
 
@@ -1940,7 +1940,7 @@ func (m *EMMInformation) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.NetworkDaylightSavingTime).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "network daylight saving time", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "network daylight saving time"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "network daylight saving time"); err != nil {
 			return dst, err
 		}
 	}
@@ -1949,7 +1949,7 @@ func (m *EMMInformation) appendMessage(dst []byte) ([]byte, error) {
 
 // EMMStatus is the EMM STATUS message (TS 24.301 §8.2.14), both directions.
 type EMMStatus struct {
-	// EMMCause: EMM cause, V, mandatory (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.3.9).
 	EMMCause EMMCause
 }
 
@@ -1999,11 +1999,11 @@ type ExtendedServiceRequest struct {
 	ServiceType ServiceType
 	// NASKeySetIdentifier: NAS key set identifier, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifier NASKeySetIdentifier
-	// MTMSI: M-TMSI, LV, mandatory (TS 24.301 §9.9.2.3).
+	// MTMSI: M-TMSI, LV, value 1-8 octets, mandatory (TS 24.301 §9.9.2.3).
 	MTMSI MobileIdentity
 	// CSFBResponse: CSFB response, TV 0xB-, optional (TS 24.301 §9.9.3.5).
 	CSFBResponse *CSFBResponse `json:",omitempty"`
-	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, optional (TS 24.301 §9.9.2.1).
+	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, value 2 octets, optional (TS 24.301 §9.9.2.1).
 	EPSBearerContextStatus *EPSBearerContextStatus `json:",omitempty"`
 	// DeviceProperties: device properties, TV 0xD-, optional (TS 24.301 §9.9.2.0A).
 	DeviceProperties *DeviceProperties `json:",omitempty"`
@@ -2101,7 +2101,7 @@ func (m *ExtendedServiceRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MTMSI.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "M-TMSI", err)
 		}
-		if dst, err = endLV(dst, at, 1, 8, mt, "M-TMSI"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "M-TMSI"); err != nil {
 			return dst, err
 		}
 	}
@@ -2118,7 +2118,7 @@ func (m *ExtendedServiceRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.EPSBearerContextStatus).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS bearer context status", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "EPS bearer context status"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "EPS bearer context status"); err != nil {
 			return dst, err
 		}
 	}
@@ -2134,11 +2134,11 @@ func (m *ExtendedServiceRequest) appendMessage(dst []byte) ([]byte, error) {
 
 // GUTIReallocationCommand is the GUTI REALLOCATION COMMAND message (TS 24.301 §8.2.16), network to UE.
 type GUTIReallocationCommand struct {
-	// GUTI: GUTI, LV, mandatory (TS 24.301 §9.9.3.12).
+	// GUTI: GUTI, LV, value 11 octets, mandatory (TS 24.301 §9.9.3.12).
 	GUTI GUTI
-	// TAIList: TAI list, TLV 0x54, optional (TS 24.301 §9.9.3.33).
+	// TAIList: TAI list, TLV 0x54, value 6-96 octets, optional (TS 24.301 §9.9.3.33).
 	TAIList TAIList `json:",omitempty"`
-	// DCNID: DCN-ID, TLV 0x65, optional (TS 24.301 §9.9.3.48).
+	// DCNID: DCN-ID, TLV 0x65, value 2 octets, optional (TS 24.301 §9.9.3.48).
 	DCNID Octets `json:",omitempty"`
 }
 
@@ -2204,7 +2204,7 @@ func (m *GUTIReallocationCommand) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.GUTI.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "GUTI", err)
 		}
-		if dst, err = endLV(dst, at, 11, 11, mt, "GUTI"); err != nil {
+		if dst, err = endLV(dst, at, 11, 255, mt, "GUTI"); err != nil {
 			return dst, err
 		}
 	}
@@ -2214,7 +2214,7 @@ func (m *GUTIReallocationCommand) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.TAIList.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "TAI list", err)
 		}
-		if dst, err = endLV(dst, at, 6, 96, mt, "TAI list"); err != nil {
+		if dst, err = endLV(dst, at, 6, 255, mt, "TAI list"); err != nil {
 			return dst, err
 		}
 	}
@@ -2224,7 +2224,7 @@ func (m *GUTIReallocationCommand) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.DCNID.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "DCN-ID", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "DCN-ID"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "DCN-ID"); err != nil {
 			return dst, err
 		}
 	}
@@ -2309,7 +2309,7 @@ func (m *IdentityRequest) appendMessage(dst []byte) ([]byte, error) {
 
 // IdentityResponse is the IDENTITY RESPONSE message (TS 24.301 §8.2.19), UE to network.
 type IdentityResponse struct {
-	// MobileIdentity: mobile identity, LV, mandatory (TS 24.301 §9.9.2.3).
+	// MobileIdentity: mobile identity, LV, value 1-9 octets, mandatory (TS 24.301 §9.9.2.3).
 	MobileIdentity MobileIdentity
 }
 
@@ -2347,7 +2347,7 @@ func (m *IdentityResponse) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MobileIdentity.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "mobile identity", err)
 		}
-		if dst, err = endLV(dst, at, 1, 9, mt, "mobile identity"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "mobile identity"); err != nil {
 			return dst, err
 		}
 	}
@@ -2356,21 +2356,21 @@ func (m *IdentityResponse) appendMessage(dst []byte) ([]byte, error) {
 
 // SecurityModeCommand is the SECURITY MODE COMMAND message (TS 24.301 §8.2.20), network to UE.
 type SecurityModeCommand struct {
-	// SelectedNASSecurityAlgorithms: selected NAS security algorithms, V, mandatory (TS 24.301 §9.9.3.23).
+	// SelectedNASSecurityAlgorithms: selected NAS security algorithms, V, value 1 octet, mandatory (TS 24.301 §9.9.3.23).
 	SelectedNASSecurityAlgorithms NASSecurityAlgorithms
 	// NASKeySetIdentifier: NAS key set identifier, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifier NASKeySetIdentifier
-	// ReplayedUESecurityCapabilities: replayed UE security capabilities, LV, mandatory (TS 24.301 §9.9.3.36).
+	// ReplayedUESecurityCapabilities: replayed UE security capabilities, LV, value 2-5 octets, mandatory (TS 24.301 §9.9.3.36).
 	ReplayedUESecurityCapabilities UESecurityCapability
 	// IMEISVRequest: IMEISV request, TV 0xC-, optional (TS 24.301 §9.9.3.18).
 	IMEISVRequest *IMEISVRequest `json:",omitempty"`
-	// ReplayedNonceUE: replayed nonceUE, TV 0x55, optional (TS 24.301 §9.9.3.25).
+	// ReplayedNonceUE: replayed nonceUE, TV 0x55, value 4 octets, optional (TS 24.301 §9.9.3.25).
 	ReplayedNonceUE *[4]byte `json:",omitempty"`
-	// NonceMME: nonceMME, TV 0x56, optional (TS 24.301 §9.9.3.25).
+	// NonceMME: nonceMME, TV 0x56, value 4 octets, optional (TS 24.301 §9.9.3.25).
 	NonceMME *[4]byte `json:",omitempty"`
-	// HashMME: HashMME, TLV 0x4F, optional (TS 24.301 §9.9.3.50).
+	// HashMME: HashMME, TLV 0x4F, value 8 octets, optional (TS 24.301 §9.9.3.50).
 	HashMME *[8]byte `json:",omitempty"`
-	// ReplayedUEAdditionalSecurityCapability: replayed UE additional security capability, TLV 0x6F, optional (TS 24.301 §9.9.3.53).
+	// ReplayedUEAdditionalSecurityCapability: replayed UE additional security capability, TLV 0x6F, value 4 octets, optional (TS 24.301 §9.9.3.53).
 	ReplayedUEAdditionalSecurityCapability Octets `json:",omitempty"`
 	// UERadioCapabilityIDRequest: UE radio capability ID request, TV 0xD-, optional (TS 24.301 §9.9.3.59).
 	UERadioCapabilityIDRequest *UERadioCapabilityIDRequest `json:",omitempty"`
@@ -2499,7 +2499,7 @@ func (m *SecurityModeCommand) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ReplayedUESecurityCapabilities.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "replayed UE security capabilities", err)
 		}
-		if dst, err = endLV(dst, at, 2, 5, mt, "replayed UE security capabilities"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "replayed UE security capabilities"); err != nil {
 			return dst, err
 		}
 	}
@@ -2530,7 +2530,7 @@ func (m *SecurityModeCommand) appendMessage(dst []byte) ([]byte, error) {
 		dst = append(dst, 0x4f, 0)
 		at := len(dst) - 1
 		dst = append(dst, (*m.HashMME)[:]...)
-		if dst, err = endLV(dst, at, 8, 8, mt, "HashMME"); err != nil {
+		if dst, err = endLV(dst, at, 8, 255, mt, "HashMME"); err != nil {
 			return dst, err
 		}
 	}
@@ -2540,7 +2540,7 @@ func (m *SecurityModeCommand) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ReplayedUEAdditionalSecurityCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "replayed UE additional security capability", err)
 		}
-		if dst, err = endLV(dst, at, 4, 4, mt, "replayed UE additional security capability"); err != nil {
+		if dst, err = endLV(dst, at, 4, 255, mt, "replayed UE additional security capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -2556,11 +2556,11 @@ func (m *SecurityModeCommand) appendMessage(dst []byte) ([]byte, error) {
 
 // SecurityModeComplete is the SECURITY MODE COMPLETE message (TS 24.301 §8.2.21), UE to network.
 type SecurityModeComplete struct {
-	// IMEISV: IMEISV, TLV 0x23, optional (TS 24.301 §9.9.2.3).
+	// IMEISV: IMEISV, TLV 0x23, value 1-9 octets, optional (TS 24.301 §9.9.2.3).
 	IMEISV *MobileIdentity `json:",omitempty"`
-	// ReplayedNASMessageContainer: replayed NAS message container, TLV-E 0x79, optional (TS 24.301 §9.9.3.51).
+	// ReplayedNASMessageContainer: replayed NAS message container, TLV-E 0x79, value 1+ octets, optional (TS 24.301 §9.9.3.51).
 	ReplayedNASMessageContainer NASMessage `json:",omitempty"`
-	// UERadioCapabilityID: UE radio capability ID, TLV 0x66, optional (TS 24.301 §9.9.3.60).
+	// UERadioCapabilityID: UE radio capability ID, TLV 0x66, value 1-255 octets, optional (TS 24.301 §9.9.3.60).
 	UERadioCapabilityID Octets `json:",omitempty"`
 }
 
@@ -2624,7 +2624,7 @@ func (m *SecurityModeComplete) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.IMEISV).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "IMEISV", err)
 		}
-		if dst, err = endLV(dst, at, 1, 9, mt, "IMEISV"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "IMEISV"); err != nil {
 			return dst, err
 		}
 	}
@@ -2653,7 +2653,7 @@ func (m *SecurityModeComplete) appendMessage(dst []byte) ([]byte, error) {
 
 // SecurityModeReject is the SECURITY MODE REJECT message (TS 24.301 §8.2.22), UE to network.
 type SecurityModeReject struct {
-	// EMMCause: EMM cause, V, mandatory (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.3.9).
 	EMMCause EMMCause
 }
 
@@ -2701,13 +2701,13 @@ func (m *SecurityModeReject) appendMessage(dst []byte) ([]byte, error) {
 
 // ServiceReject is the SERVICE REJECT message (TS 24.301 §8.2.24), network to UE.
 type ServiceReject struct {
-	// EMMCause: EMM cause, V, mandatory (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.3.9).
 	EMMCause EMMCause
-	// T3442Value: T3442 value, TV 0x5B, optional (TS 24.301 §9.9.3.16).
+	// T3442Value: T3442 value, TV 0x5B, value 1 octet, optional (TS 24.301 §9.9.3.16).
 	T3442Value *GPRSTimer `json:",omitempty"`
-	// T3346Value: T3346 value, TLV 0x5F, optional (TS 24.301 §9.9.3.16A).
+	// T3346Value: T3346 value, TLV 0x5F, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3346Value *GPRSTimer2 `json:",omitempty"`
-	// T3448Value: T3448 value, TLV 0x6B, optional (TS 24.301 §9.9.3.16A).
+	// T3448Value: T3448 value, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3448Value *GPRSTimer2 `json:",omitempty"`
 }
 
@@ -2801,7 +2801,7 @@ func (m *ServiceReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3346Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3346 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3346 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3346 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -2811,7 +2811,7 @@ func (m *ServiceReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3448Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3448 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3448 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3448 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -2822,57 +2822,57 @@ func (m *ServiceReject) appendMessage(dst []byte) ([]byte, error) {
 type TrackingAreaUpdateAccept struct {
 	// EPSUpdateResult: EPS update result, V½, mandatory (TS 24.301 §9.9.3.13).
 	EPSUpdateResult EPSUpdateResult
-	// T3412Value: T3412 value, TV 0x5A, optional (TS 24.301 §9.9.3.16).
+	// T3412Value: T3412 value, TV 0x5A, value 1 octet, optional (TS 24.301 §9.9.3.16).
 	T3412Value *GPRSTimer `json:",omitempty"`
-	// GUTI: GUTI, TLV 0x50, optional (TS 24.301 §9.9.3.12).
+	// GUTI: GUTI, TLV 0x50, value 11 octets, optional (TS 24.301 §9.9.3.12).
 	GUTI *GUTI `json:",omitempty"`
-	// TAIList: TAI list, TLV 0x54, optional (TS 24.301 §9.9.3.33).
+	// TAIList: TAI list, TLV 0x54, value 6-96 octets, optional (TS 24.301 §9.9.3.33).
 	TAIList TAIList `json:",omitempty"`
-	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, optional (TS 24.301 §9.9.2.1).
+	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, value 2 octets, optional (TS 24.301 §9.9.2.1).
 	EPSBearerContextStatus *EPSBearerContextStatus `json:",omitempty"`
-	// LocationAreaIdentification: location area identification, TV 0x13, optional (TS 24.301 §9.9.2.2).
+	// LocationAreaIdentification: location area identification, TV 0x13, value 5 octets, optional (TS 24.301 §9.9.2.2).
 	LocationAreaIdentification *LAI `json:",omitempty"`
-	// MSIdentity: MS identity, TLV 0x23, optional (TS 24.301 §9.9.2.3).
+	// MSIdentity: MS identity, TLV 0x23, value 1-8 octets, optional (TS 24.301 §9.9.2.3).
 	MSIdentity *MobileIdentity `json:",omitempty"`
-	// EMMCause: EMM cause, TV 0x53, optional (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, TV 0x53, value 1 octet, optional (TS 24.301 §9.9.3.9).
 	EMMCause *EMMCause `json:",omitempty"`
-	// T3402Value: T3402 value, TV 0x17, optional (TS 24.301 §9.9.3.16).
+	// T3402Value: T3402 value, TV 0x17, value 1 octet, optional (TS 24.301 §9.9.3.16).
 	T3402Value *GPRSTimer `json:",omitempty"`
-	// T3423Value: T3423 value, TV 0x59, optional (TS 24.301 §9.9.3.16).
+	// T3423Value: T3423 value, TV 0x59, value 1 octet, optional (TS 24.301 §9.9.3.16).
 	T3423Value *GPRSTimer `json:",omitempty"`
-	// EquivalentPLMNs: equivalent PLMNs, TLV 0x4A, optional (TS 24.301 §9.9.2.8).
+	// EquivalentPLMNs: equivalent PLMNs, TLV 0x4A, value 3-45 octets, optional (TS 24.301 §9.9.2.8).
 	EquivalentPLMNs PLMNList `json:",omitempty"`
-	// EmergencyNumberList: emergency number list, TLV 0x34, optional (TS 24.301 §9.9.3.37).
+	// EmergencyNumberList: emergency number list, TLV 0x34, value 3-48 octets, optional (TS 24.301 §9.9.3.37).
 	EmergencyNumberList Octets `json:",omitempty"`
-	// EPSNetworkFeatureSupport: EPS network feature support, TLV 0x64, optional (TS 24.301 §9.9.3.12A).
+	// EPSNetworkFeatureSupport: EPS network feature support, TLV 0x64, value 1-2 octets, optional (TS 24.301 §9.9.3.12A).
 	EPSNetworkFeatureSupport EPSNetworkFeatureSupport `json:",omitempty"`
 	// AdditionalUpdateResult: additional update result, TV 0xF-, optional (TS 24.301 §9.9.3.0A).
 	AdditionalUpdateResult *AdditionalUpdateResult `json:",omitempty"`
-	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, optional (TS 24.301 §9.9.3.16B).
+	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3412ExtendedValue *GPRSTimer3 `json:",omitempty"`
-	// T3324Value: T3324 value, TLV 0x6A, optional (TS 24.301 §9.9.3.16A).
+	// T3324Value: T3324 value, TLV 0x6A, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3324Value *GPRSTimer2 `json:",omitempty"`
-	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, optional (TS 24.301 §9.9.3.46).
+	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, value 1-2 octets, optional (TS 24.301 §9.9.3.46).
 	ExtendedDRXParameters Octets `json:",omitempty"`
-	// HeaderCompressionConfigurationStatus: header compression configuration status, TLV 0x68, optional (TS 24.301 §9.9.4.27).
+	// HeaderCompressionConfigurationStatus: header compression configuration status, TLV 0x68, value 2 octets, optional (TS 24.301 §9.9.4.27).
 	HeaderCompressionConfigurationStatus Octets `json:",omitempty"`
-	// DCNID: DCN-ID, TLV 0x65, optional (TS 24.301 §9.9.3.48).
+	// DCNID: DCN-ID, TLV 0x65, value 2 octets, optional (TS 24.301 §9.9.3.48).
 	DCNID Octets `json:",omitempty"`
 	// SMSServicesStatus: SMS services status, TV 0xE-, optional (TS 24.301 §9.9.3.4B).
 	SMSServicesStatus *SMSServicesStatus `json:",omitempty"`
 	// Non3GPPNWProvidedPolicies: Non-3GPP NW provided policies, TV 0xD-, optional (TS 24.301 §9.9.3.49).
 	Non3GPPNWProvidedPolicies *Non3GPPNWProvidedPolicies `json:",omitempty"`
-	// T3448Value: T3448 value, TLV 0x6B, optional (TS 24.301 §9.9.3.16A).
+	// T3448Value: T3448 value, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3448Value *GPRSTimer2 `json:",omitempty"`
 	// NetworkPolicy: network policy, TV 0xC-, optional (TS 24.301 §9.9.3.52).
 	NetworkPolicy *NetworkPolicy `json:",omitempty"`
-	// T3447Value: T3447 value, TLV 0x6C, optional (TS 24.301 §9.9.3.16B).
+	// T3447Value: T3447 value, TLV 0x6C, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3447Value *GPRSTimer3 `json:",omitempty"`
-	// ExtendedEmergencyNumberList: extended emergency number list, TLV-E 0x7A, optional (TS 24.301 §9.9.3.37A).
+	// ExtendedEmergencyNumberList: extended emergency number list, TLV-E 0x7A, value 1+ octets, optional (TS 24.301 §9.9.3.37A).
 	ExtendedEmergencyNumberList Octets `json:",omitempty"`
-	// CipheringKeyData: ciphering key data, TLV-E 0x7C, optional (TS 24.301 §9.9.3.56).
+	// CipheringKeyData: ciphering key data, TLV-E 0x7C, value 1+ octets, optional (TS 24.301 §9.9.3.56).
 	CipheringKeyData Octets `json:",omitempty"`
-	// UERadioCapabilityID: UE radio capability ID, TLV 0x66, optional (TS 24.301 §9.9.3.60).
+	// UERadioCapabilityID: UE radio capability ID, TLV 0x66, value 1-255 octets, optional (TS 24.301 §9.9.3.60).
 	UERadioCapabilityID Octets `json:",omitempty"`
 	// UERadioCapabilityIDDeletionIndication: UE radio capability ID deletion indication, TV 0xB-, optional (TS 24.301 §9.9.3.61).
 	UERadioCapabilityIDDeletionIndication *UERadioCapabilityIDDeletionIndication `json:",omitempty"`
@@ -3110,7 +3110,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.GUTI).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "GUTI", err)
 		}
-		if dst, err = endLV(dst, at, 11, 11, mt, "GUTI"); err != nil {
+		if dst, err = endLV(dst, at, 11, 255, mt, "GUTI"); err != nil {
 			return dst, err
 		}
 	}
@@ -3120,7 +3120,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.TAIList.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "TAI list", err)
 		}
-		if dst, err = endLV(dst, at, 6, 96, mt, "TAI list"); err != nil {
+		if dst, err = endLV(dst, at, 6, 255, mt, "TAI list"); err != nil {
 			return dst, err
 		}
 	}
@@ -3130,7 +3130,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.EPSBearerContextStatus).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS bearer context status", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "EPS bearer context status"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "EPS bearer context status"); err != nil {
 			return dst, err
 		}
 	}
@@ -3150,7 +3150,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.MSIdentity).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "MS identity", err)
 		}
-		if dst, err = endLV(dst, at, 1, 8, mt, "MS identity"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "MS identity"); err != nil {
 			return dst, err
 		}
 	}
@@ -3190,7 +3190,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EquivalentPLMNs.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "equivalent PLMNs", err)
 		}
-		if dst, err = endLV(dst, at, 3, 45, mt, "equivalent PLMNs"); err != nil {
+		if dst, err = endLV(dst, at, 3, 255, mt, "equivalent PLMNs"); err != nil {
 			return dst, err
 		}
 	}
@@ -3200,7 +3200,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EmergencyNumberList.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "emergency number list", err)
 		}
-		if dst, err = endLV(dst, at, 3, 48, mt, "emergency number list"); err != nil {
+		if dst, err = endLV(dst, at, 3, 255, mt, "emergency number list"); err != nil {
 			return dst, err
 		}
 	}
@@ -3210,7 +3210,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.EPSNetworkFeatureSupport.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS network feature support", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "EPS network feature support"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "EPS network feature support"); err != nil {
 			return dst, err
 		}
 	}
@@ -3227,7 +3227,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3412ExtendedValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3412 extended value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3412 extended value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3412 extended value"); err != nil {
 			return dst, err
 		}
 	}
@@ -3237,7 +3237,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3324Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3324 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3324 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3324 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -3247,7 +3247,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ExtendedDRXParameters.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "extended DRX parameters", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "extended DRX parameters"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "extended DRX parameters"); err != nil {
 			return dst, err
 		}
 	}
@@ -3257,7 +3257,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.HeaderCompressionConfigurationStatus.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "header compression configuration status", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "header compression configuration status"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "header compression configuration status"); err != nil {
 			return dst, err
 		}
 	}
@@ -3267,7 +3267,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.DCNID.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "DCN-ID", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "DCN-ID"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "DCN-ID"); err != nil {
 			return dst, err
 		}
 	}
@@ -3291,7 +3291,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3448Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3448 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3448 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3448 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -3308,7 +3308,7 @@ func (m *TrackingAreaUpdateAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3447Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3447 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3447 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3447 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -3382,9 +3382,9 @@ func (m *TrackingAreaUpdateComplete) appendMessage(dst []byte) ([]byte, error) {
 
 // TrackingAreaUpdateReject is the TRACKING AREA UPDATE REJECT message (TS 24.301 §8.2.28), network to UE.
 type TrackingAreaUpdateReject struct {
-	// EMMCause: EMM cause, V, mandatory (TS 24.301 §9.9.3.9).
+	// EMMCause: EMM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.3.9).
 	EMMCause EMMCause
-	// T3346Value: T3346 value, TLV 0x5F, optional (TS 24.301 §9.9.3.16A).
+	// T3346Value: T3346 value, TLV 0x5F, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3346Value *GPRSTimer2 `json:",omitempty"`
 	// ExtendedEMMCause: extended EMM cause, TV 0xA-, optional (TS 24.301 §9.9.3.26A).
 	ExtendedEMMCause *ExtendedEMMCause `json:",omitempty"`
@@ -3463,7 +3463,7 @@ func (m *TrackingAreaUpdateReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3346Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3346 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3346 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3346 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -3483,43 +3483,43 @@ type TrackingAreaUpdateRequest struct {
 	EPSUpdateType EPSUpdateType
 	// NASKeySetIdentifier: NAS key set identifier, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifier NASKeySetIdentifier
-	// OldGUTI: old GUTI, LV, mandatory (TS 24.301 §9.9.3.12).
+	// OldGUTI: old GUTI, LV, value 11 octets, mandatory (TS 24.301 §9.9.3.12).
 	OldGUTI GUTI
 	// NonCurrentNativeNASKeySetIdentifier: non-current native NAS key set identifier, TV 0xB-, optional (TS 24.301 §9.9.3.21).
 	NonCurrentNativeNASKeySetIdentifier *NASKeySetIdentifier `json:",omitempty"`
 	// GPRSCipheringKeySequenceNumber: GPRS ciphering key sequence number, TV 0x8-, optional (TS 24.301 §9.9.3.4A).
 	GPRSCipheringKeySequenceNumber *CipheringKeySequenceNumber `json:",omitempty"`
-	// OldPTMSISignature: old P-TMSI signature, TV 0x19, optional (TS 24.301 §9.9.3.26).
+	// OldPTMSISignature: old P-TMSI signature, TV 0x19, value 3 octets, optional (TS 24.301 §9.9.3.26).
 	OldPTMSISignature *[3]byte `json:",omitempty"`
-	// AdditionalGUTI: additional GUTI, TLV 0x50, optional (TS 24.301 §9.9.3.12).
+	// AdditionalGUTI: additional GUTI, TLV 0x50, value 11 octets, optional (TS 24.301 §9.9.3.12).
 	AdditionalGUTI *GUTI `json:",omitempty"`
-	// NonceUE: nonceUE, TV 0x55, optional (TS 24.301 §9.9.3.25).
+	// NonceUE: nonceUE, TV 0x55, value 4 octets, optional (TS 24.301 §9.9.3.25).
 	NonceUE *[4]byte `json:",omitempty"`
-	// UENetworkCapability: UE network capability, TLV 0x58, optional (TS 24.301 §9.9.3.34).
+	// UENetworkCapability: UE network capability, TLV 0x58, value 2-13 octets, optional (TS 24.301 §9.9.3.34).
 	UENetworkCapability UENetworkCapability `json:",omitempty"`
-	// LastVisitedRegisteredTAI: last visited registered TAI, TV 0x52, optional (TS 24.301 §9.9.3.32).
+	// LastVisitedRegisteredTAI: last visited registered TAI, TV 0x52, value 5 octets, optional (TS 24.301 §9.9.3.32).
 	LastVisitedRegisteredTAI *TAI `json:",omitempty"`
-	// DRXParameter: DRX parameter, TV 0x5C, optional (TS 24.301 §9.9.3.8).
+	// DRXParameter: DRX parameter, TV 0x5C, value 2 octets, optional (TS 24.301 §9.9.3.8).
 	DRXParameter *DRXParameter `json:",omitempty"`
 	// UERadioCapabilityInformationUpdateNeeded: UE radio capability information update needed, TV 0xA-, optional (TS 24.301 §9.9.3.35).
 	UERadioCapabilityInformationUpdateNeeded *UERadioCapabilityInformationUpdateNeeded `json:",omitempty"`
-	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, optional (TS 24.301 §9.9.2.1).
+	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, value 2 octets, optional (TS 24.301 §9.9.2.1).
 	EPSBearerContextStatus *EPSBearerContextStatus `json:",omitempty"`
-	// MSNetworkCapability: MS network capability, TLV 0x31, optional (TS 24.301 §9.9.3.20).
+	// MSNetworkCapability: MS network capability, TLV 0x31, value 2-8 octets, optional (TS 24.301 §9.9.3.20).
 	MSNetworkCapability Octets `json:",omitempty"`
-	// OldLocationAreaIdentification: old location area identification, TV 0x13, optional (TS 24.301 §9.9.2.2).
+	// OldLocationAreaIdentification: old location area identification, TV 0x13, value 5 octets, optional (TS 24.301 §9.9.2.2).
 	OldLocationAreaIdentification *LAI `json:",omitempty"`
 	// TMSIStatus: TMSI status, TV 0x9-, optional (TS 24.301 §9.9.3.31).
 	TMSIStatus *TMSIStatus `json:",omitempty"`
-	// MobileStationClassmark2: mobile station classmark 2, TLV 0x11, optional (TS 24.301 §9.9.2.4).
+	// MobileStationClassmark2: mobile station classmark 2, TLV 0x11, value 3 octets, optional (TS 24.301 §9.9.2.4).
 	MobileStationClassmark2 Octets `json:",omitempty"`
-	// MobileStationClassmark3: mobile station classmark 3, TLV 0x20, optional (TS 24.301 §9.9.2.5).
+	// MobileStationClassmark3: mobile station classmark 3, TLV 0x20, value 0-32 octets, optional (TS 24.301 §9.9.2.5).
 	MobileStationClassmark3 Octets `json:",omitempty"`
-	// SupportedCodecs: supported codecs, TLV 0x40, optional (TS 24.301 §9.9.2.10).
+	// SupportedCodecs: supported codecs, TLV 0x40, value 3-255 octets, optional (TS 24.301 §9.9.2.10).
 	SupportedCodecs Octets `json:",omitempty"`
 	// AdditionalUpdateType: additional update type, TV 0xF-, optional (TS 24.301 §9.9.3.0B).
 	AdditionalUpdateType *AdditionalUpdateType `json:",omitempty"`
-	// VoiceDomainPreference: voice domain preference and UE's usage setting, TLV 0x5D, optional (TS 24.301 §9.9.3.44).
+	// VoiceDomainPreference: voice domain preference and UE's usage setting, TLV 0x5D, value 1 octet, optional (TS 24.301 §9.9.3.44).
 	VoiceDomainPreference Octets `json:",omitempty"`
 	// OldGUTIType: old GUTI type, TV 0xE-, optional (TS 24.301 §9.9.3.45).
 	OldGUTIType *GUTIType `json:",omitempty"`
@@ -3527,21 +3527,21 @@ type TrackingAreaUpdateRequest struct {
 	DeviceProperties *DeviceProperties `json:",omitempty"`
 	// MSNetworkFeatureSupport: MS network feature support, TV 0xC-, optional (TS 24.301 §9.9.3.20A).
 	MSNetworkFeatureSupport *MSNetworkFeatureSupport `json:",omitempty"`
-	// TMSIBasedNRIContainer: TMSI based NRI container, TLV 0x10, optional (TS 24.301 §9.9.3.24A).
+	// TMSIBasedNRIContainer: TMSI based NRI container, TLV 0x10, value 2 octets, optional (TS 24.301 §9.9.3.24A).
 	TMSIBasedNRIContainer Octets `json:",omitempty"`
-	// T3324Value: T3324 value, TLV 0x6A, optional (TS 24.301 §9.9.3.16A).
+	// T3324Value: T3324 value, TLV 0x6A, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3324Value *GPRSTimer2 `json:",omitempty"`
-	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, optional (TS 24.301 §9.9.3.16B).
+	// T3412ExtendedValue: T3412 extended value, TLV 0x5E, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3412ExtendedValue *GPRSTimer3 `json:",omitempty"`
-	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, optional (TS 24.301 §9.9.3.46).
+	// ExtendedDRXParameters: extended DRX parameters, TLV 0x6E, value 1-2 octets, optional (TS 24.301 §9.9.3.46).
 	ExtendedDRXParameters Octets `json:",omitempty"`
-	// UEAdditionalSecurityCapability: UE additional security capability, TLV 0x6F, optional (TS 24.301 §9.9.3.53).
+	// UEAdditionalSecurityCapability: UE additional security capability, TLV 0x6F, value 4 octets, optional (TS 24.301 §9.9.3.53).
 	UEAdditionalSecurityCapability Octets `json:",omitempty"`
-	// UEStatus: UE status, TLV 0x6D, optional (TS 24.301 §9.9.3.54).
+	// UEStatus: UE status, TLV 0x6D, value 1 octet, optional (TS 24.301 §9.9.3.54).
 	UEStatus Octets `json:",omitempty"`
-	// AdditionalInformationRequested: additional information requested, TV 0x17, optional (TS 24.301 §9.9.3.55).
+	// AdditionalInformationRequested: additional information requested, TV 0x17, value 1 octet, optional (TS 24.301 §9.9.3.55).
 	AdditionalInformationRequested *AdditionalInformationRequested `json:",omitempty"`
-	// N1UENetworkCapability: N1 UE network capability, TLV 0x32, optional (TS 24.301 §9.9.3.57).
+	// N1UENetworkCapability: N1 UE network capability, TLV 0x32, value 1-13 octets, optional (TS 24.301 §9.9.3.57).
 	N1UENetworkCapability Octets `json:",omitempty"`
 }
 
@@ -3787,7 +3787,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.OldGUTI.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "old GUTI", err)
 		}
-		if dst, err = endLV(dst, at, 11, 11, mt, "old GUTI"); err != nil {
+		if dst, err = endLV(dst, at, 11, 255, mt, "old GUTI"); err != nil {
 			return dst, err
 		}
 	}
@@ -3819,7 +3819,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.AdditionalGUTI).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "additional GUTI", err)
 		}
-		if dst, err = endLV(dst, at, 11, 11, mt, "additional GUTI"); err != nil {
+		if dst, err = endLV(dst, at, 11, 255, mt, "additional GUTI"); err != nil {
 			return dst, err
 		}
 	}
@@ -3837,7 +3837,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.UENetworkCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "UE network capability", err)
 		}
-		if dst, err = endLV(dst, at, 2, 13, mt, "UE network capability"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "UE network capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -3874,7 +3874,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.EPSBearerContextStatus).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS bearer context status", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "EPS bearer context status"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "EPS bearer context status"); err != nil {
 			return dst, err
 		}
 	}
@@ -3884,7 +3884,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MSNetworkCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "MS network capability", err)
 		}
-		if dst, err = endLV(dst, at, 2, 8, mt, "MS network capability"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "MS network capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -3911,7 +3911,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MobileStationClassmark2.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "mobile station classmark 2", err)
 		}
-		if dst, err = endLV(dst, at, 3, 3, mt, "mobile station classmark 2"); err != nil {
+		if dst, err = endLV(dst, at, 3, 255, mt, "mobile station classmark 2"); err != nil {
 			return dst, err
 		}
 	}
@@ -3921,7 +3921,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.MobileStationClassmark3.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "mobile station classmark 3", err)
 		}
-		if dst, err = endLV(dst, at, 0, 32, mt, "mobile station classmark 3"); err != nil {
+		if dst, err = endLV(dst, at, 0, 255, mt, "mobile station classmark 3"); err != nil {
 			return dst, err
 		}
 	}
@@ -3948,7 +3948,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.VoiceDomainPreference.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "voice domain preference and UE's usage setting", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "voice domain preference and UE's usage setting"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "voice domain preference and UE's usage setting"); err != nil {
 			return dst, err
 		}
 	}
@@ -3979,7 +3979,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.TMSIBasedNRIContainer.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "TMSI based NRI container", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "TMSI based NRI container"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "TMSI based NRI container"); err != nil {
 			return dst, err
 		}
 	}
@@ -3989,7 +3989,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3324Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3324 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3324 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3324 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -3999,7 +3999,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3412ExtendedValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3412 extended value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3412 extended value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3412 extended value"); err != nil {
 			return dst, err
 		}
 	}
@@ -4009,7 +4009,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ExtendedDRXParameters.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "extended DRX parameters", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "extended DRX parameters"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "extended DRX parameters"); err != nil {
 			return dst, err
 		}
 	}
@@ -4019,7 +4019,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.UEAdditionalSecurityCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "UE additional security capability", err)
 		}
-		if dst, err = endLV(dst, at, 4, 4, mt, "UE additional security capability"); err != nil {
+		if dst, err = endLV(dst, at, 4, 255, mt, "UE additional security capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -4029,7 +4029,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.UEStatus.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "UE status", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "UE status"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "UE status"); err != nil {
 			return dst, err
 		}
 	}
@@ -4047,7 +4047,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.N1UENetworkCapability.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "N1 UE network capability", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "N1 UE network capability"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "N1 UE network capability"); err != nil {
 			return dst, err
 		}
 	}
@@ -4056,7 +4056,7 @@ func (m *TrackingAreaUpdateRequest) appendMessage(dst []byte) ([]byte, error) {
 
 // UplinkNASTransport is the UPLINK NAS TRANSPORT message (TS 24.301 §8.2.30), UE to network.
 type UplinkNASTransport struct {
-	// NASMessageContainer: NAS message container, LV, mandatory (TS 24.301 §9.9.3.22).
+	// NASMessageContainer: NAS message container, LV, value 2-251 octets, mandatory (TS 24.301 §9.9.3.22).
 	NASMessageContainer Octets
 }
 
@@ -4096,7 +4096,7 @@ func (m *UplinkNASTransport) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.NASMessageContainer.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "NAS message container", err)
 		}
-		if dst, err = endLV(dst, at, 2, 251, mt, "NAS message container"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "NAS message container"); err != nil {
 			return dst, err
 		}
 	}
@@ -4105,11 +4105,11 @@ func (m *UplinkNASTransport) appendMessage(dst []byte) ([]byte, error) {
 
 // DownlinkGenericNASTransport is the DOWNLINK GENERIC NAS TRANSPORT message (TS 24.301 §8.2.31), network to UE.
 type DownlinkGenericNASTransport struct {
-	// GenericMessageContainerType: generic message container type, V, mandatory (TS 24.301 §9.9.3.42).
+	// GenericMessageContainerType: generic message container type, V, value 1 octet, mandatory (TS 24.301 §9.9.3.42).
 	GenericMessageContainerType GenericMessageContainerType
-	// GenericMessageContainer: generic message container, LV-E, mandatory (TS 24.301 §9.9.3.43).
+	// GenericMessageContainer: generic message container, LV-E, value 1+ octets, mandatory (TS 24.301 §9.9.3.43).
 	GenericMessageContainer Octets
-	// AdditionalInformation: additional information, TLV 0x65, optional (TS 24.301 §9.9.2.0).
+	// AdditionalInformation: additional information, TLV 0x65, value 1-255 octets, optional (TS 24.301 §9.9.2.0).
 	AdditionalInformation Octets `json:",omitempty"`
 }
 
@@ -4200,11 +4200,11 @@ func (m *DownlinkGenericNASTransport) appendMessage(dst []byte) ([]byte, error) 
 
 // UplinkGenericNASTransport is the UPLINK GENERIC NAS TRANSPORT message (TS 24.301 §8.2.32), UE to network.
 type UplinkGenericNASTransport struct {
-	// GenericMessageContainerType: generic message container type, V, mandatory (TS 24.301 §9.9.3.42).
+	// GenericMessageContainerType: generic message container type, V, value 1 octet, mandatory (TS 24.301 §9.9.3.42).
 	GenericMessageContainerType GenericMessageContainerType
-	// GenericMessageContainer: generic message container, LV-E, mandatory (TS 24.301 §9.9.3.43).
+	// GenericMessageContainer: generic message container, LV-E, value 1+ octets, mandatory (TS 24.301 §9.9.3.43).
 	GenericMessageContainer Octets
-	// AdditionalInformation: additional information, TLV 0x65, optional (TS 24.301 §9.9.2.0).
+	// AdditionalInformation: additional information, TLV 0x65, value 1-255 octets, optional (TS 24.301 §9.9.2.0).
 	AdditionalInformation Octets `json:",omitempty"`
 }
 
@@ -4299,11 +4299,11 @@ type ControlPlaneServiceRequest struct {
 	ControlPlaneServiceType ControlPlaneServiceType
 	// NASKeySetIdentifier: NAS key set identifier, V½, mandatory (TS 24.301 §9.9.3.21).
 	NASKeySetIdentifier NASKeySetIdentifier
-	// ESMMessageContainer: ESM message container, TLV-E 0x78, optional (TS 24.301 §9.9.3.15).
+	// ESMMessageContainer: ESM message container, TLV-E 0x78, value 3+ octets, optional (TS 24.301 §9.9.3.15).
 	ESMMessageContainer ESMMessageContainer `json:",omitempty"`
-	// NASMessageContainer: NAS message container, TLV 0x67, optional (TS 24.301 §9.9.3.22).
+	// NASMessageContainer: NAS message container, TLV 0x67, value 2-251 octets, optional (TS 24.301 §9.9.3.22).
 	NASMessageContainer Octets `json:",omitempty"`
-	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, optional (TS 24.301 §9.9.2.1).
+	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, value 2 octets, optional (TS 24.301 §9.9.2.1).
 	EPSBearerContextStatus *EPSBearerContextStatus `json:",omitempty"`
 	// DeviceProperties: device properties, TV 0xD-, optional (TS 24.301 §9.9.2.0A).
 	DeviceProperties *DeviceProperties `json:",omitempty"`
@@ -4408,7 +4408,7 @@ func (m *ControlPlaneServiceRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.NASMessageContainer.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "NAS message container", err)
 		}
-		if dst, err = endLV(dst, at, 2, 251, mt, "NAS message container"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "NAS message container"); err != nil {
 			return dst, err
 		}
 	}
@@ -4418,7 +4418,7 @@ func (m *ControlPlaneServiceRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.EPSBearerContextStatus).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS bearer context status", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "EPS bearer context status"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "EPS bearer context status"); err != nil {
 			return dst, err
 		}
 	}
@@ -4434,9 +4434,9 @@ func (m *ControlPlaneServiceRequest) appendMessage(dst []byte) ([]byte, error) {
 
 // ServiceAccept is the SERVICE ACCEPT message (TS 24.301 §8.2.34), network to UE.
 type ServiceAccept struct {
-	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, optional (TS 24.301 §9.9.2.1).
+	// EPSBearerContextStatus: EPS bearer context status, TLV 0x57, value 2 octets, optional (TS 24.301 §9.9.2.1).
 	EPSBearerContextStatus *EPSBearerContextStatus `json:",omitempty"`
-	// T3448Value: T3448 value, TLV 0x6B, optional (TS 24.301 §9.9.3.16A).
+	// T3448Value: T3448 value, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.3.16A).
 	T3448Value *GPRSTimer2 `json:",omitempty"`
 }
 
@@ -4495,7 +4495,7 @@ func (m *ServiceAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.EPSBearerContextStatus).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS bearer context status", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "EPS bearer context status"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "EPS bearer context status"); err != nil {
 			return dst, err
 		}
 	}
@@ -4505,7 +4505,7 @@ func (m *ServiceAccept) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.T3448Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3448 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3448 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3448 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -4518,11 +4518,11 @@ type ActivateDedicatedEPSBearerContextAccept struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -4590,7 +4590,7 @@ func (m *ActivateDedicatedEPSBearerContextAccept) appendMessage(dst []byte) ([]b
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -4623,13 +4623,13 @@ type ActivateDedicatedEPSBearerContextReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -4715,7 +4715,7 @@ func (m *ActivateDedicatedEPSBearerContextReject) appendMessage(dst []byte) ([]b
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -4750,27 +4750,27 @@ type ActivateDedicatedEPSBearerContextRequest struct {
 	PTI uint8
 	// LinkedEPSBearerIdentity: linked EPS bearer identity, V½, mandatory (TS 24.301 §9.9.4.6).
 	LinkedEPSBearerIdentity uint8
-	// EPSQoS: EPS QoS, LV, mandatory (TS 24.301 §9.9.4.3).
+	// EPSQoS: EPS QoS, LV, value 1-13 octets, mandatory (TS 24.301 §9.9.4.3).
 	EPSQoS EPSQoS
-	// TFT: TFT, LV, mandatory (TS 24.301 §9.9.4.16).
+	// TFT: TFT, LV, value 1-255 octets, mandatory (TS 24.301 §9.9.4.16).
 	TFT TrafficFlowTemplate
-	// TransactionIdentifier: transaction identifier, TLV 0x5D, optional (TS 24.301 §9.9.4.17).
+	// TransactionIdentifier: transaction identifier, TLV 0x5D, value 1-2 octets, optional (TS 24.301 §9.9.4.17).
 	TransactionIdentifier Octets `json:",omitempty"`
-	// NegotiatedQoS: negotiated QoS, TLV 0x30, optional (TS 24.301 §9.9.4.12).
+	// NegotiatedQoS: negotiated QoS, TLV 0x30, value 12-20 octets, optional (TS 24.301 §9.9.4.12).
 	NegotiatedQoS Octets `json:",omitempty"`
-	// NegotiatedLLCSAPI: negotiated LLC SAPI, TV 0x32, optional (TS 24.301 §9.9.4.7).
+	// NegotiatedLLCSAPI: negotiated LLC SAPI, TV 0x32, value 1 octet, optional (TS 24.301 §9.9.4.7).
 	NegotiatedLLCSAPI *LLCSAPI `json:",omitempty"`
 	// RadioPriority: radio priority, TV 0x8-, optional (TS 24.301 §9.9.4.13).
 	RadioPriority *RadioPriority `json:",omitempty"`
-	// PacketFlowIdentifier: packet flow identifier, TLV 0x34, optional (TS 24.301 §9.9.4.8).
+	// PacketFlowIdentifier: packet flow identifier, TLV 0x34, value 1 octet, optional (TS 24.301 §9.9.4.8).
 	PacketFlowIdentifier Octets `json:",omitempty"`
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 	// WLANOffloadIndication: WLAN offload indication, TV 0xC-, optional (TS 24.301 §9.9.4.18).
 	WLANOffloadIndication *WLANOffloadAcceptability `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -4898,7 +4898,7 @@ func (m *ActivateDedicatedEPSBearerContextRequest) appendMessage(dst []byte) ([]
 		if dst, err = m.EPSQoS.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS QoS", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "EPS QoS"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "EPS QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -4918,7 +4918,7 @@ func (m *ActivateDedicatedEPSBearerContextRequest) appendMessage(dst []byte) ([]
 		if dst, err = m.TransactionIdentifier.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "transaction identifier", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "transaction identifier"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "transaction identifier"); err != nil {
 			return dst, err
 		}
 	}
@@ -4928,7 +4928,7 @@ func (m *ActivateDedicatedEPSBearerContextRequest) appendMessage(dst []byte) ([]
 		if dst, err = m.NegotiatedQoS.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "negotiated QoS", err)
 		}
-		if dst, err = endLV(dst, at, 12, 20, mt, "negotiated QoS"); err != nil {
+		if dst, err = endLV(dst, at, 12, 255, mt, "negotiated QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -4953,7 +4953,7 @@ func (m *ActivateDedicatedEPSBearerContextRequest) appendMessage(dst []byte) ([]
 		if dst, err = m.PacketFlowIdentifier.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "packet flow identifier", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "packet flow identifier"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "packet flow identifier"); err != nil {
 			return dst, err
 		}
 	}
@@ -4963,7 +4963,7 @@ func (m *ActivateDedicatedEPSBearerContextRequest) appendMessage(dst []byte) ([]
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -5003,9 +5003,9 @@ type ActivateDefaultEPSBearerContextAccept struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -5068,7 +5068,7 @@ func (m *ActivateDefaultEPSBearerContextAccept) appendMessage(dst []byte) ([]byt
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -5091,11 +5091,11 @@ type ActivateDefaultEPSBearerContextReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -5176,7 +5176,7 @@ func (m *ActivateDefaultEPSBearerContextReject) appendMessage(dst []byte) ([]byt
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -5199,41 +5199,41 @@ type ActivateDefaultEPSBearerContextRequest struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// EPSQoS: EPS QoS, LV, mandatory (TS 24.301 §9.9.4.3).
+	// EPSQoS: EPS QoS, LV, value 1-13 octets, mandatory (TS 24.301 §9.9.4.3).
 	EPSQoS EPSQoS
-	// AccessPointName: access point name, LV, mandatory (TS 24.301 §9.9.4.1).
+	// AccessPointName: access point name, LV, value 1-100 octets, mandatory (TS 24.301 §9.9.4.1).
 	AccessPointName APN
-	// PDNAddress: PDN address, LV, mandatory (TS 24.301 §9.9.4.9).
+	// PDNAddress: PDN address, LV, value 5-13 octets, mandatory (TS 24.301 §9.9.4.9).
 	PDNAddress PDNAddress
-	// TransactionIdentifier: transaction identifier, TLV 0x5D, optional (TS 24.301 §9.9.4.17).
+	// TransactionIdentifier: transaction identifier, TLV 0x5D, value 1-2 octets, optional (TS 24.301 §9.9.4.17).
 	TransactionIdentifier Octets `json:",omitempty"`
-	// NegotiatedQoS: negotiated QoS, TLV 0x30, optional (TS 24.301 §9.9.4.12).
+	// NegotiatedQoS: negotiated QoS, TLV 0x30, value 12-20 octets, optional (TS 24.301 §9.9.4.12).
 	NegotiatedQoS Octets `json:",omitempty"`
-	// NegotiatedLLCSAPI: negotiated LLC SAPI, TV 0x32, optional (TS 24.301 §9.9.4.7).
+	// NegotiatedLLCSAPI: negotiated LLC SAPI, TV 0x32, value 1 octet, optional (TS 24.301 §9.9.4.7).
 	NegotiatedLLCSAPI *LLCSAPI `json:",omitempty"`
 	// RadioPriority: radio priority, TV 0x8-, optional (TS 24.301 §9.9.4.13).
 	RadioPriority *RadioPriority `json:",omitempty"`
-	// PacketFlowIdentifier: packet flow identifier, TLV 0x34, optional (TS 24.301 §9.9.4.8).
+	// PacketFlowIdentifier: packet flow identifier, TLV 0x34, value 1 octet, optional (TS 24.301 §9.9.4.8).
 	PacketFlowIdentifier Octets `json:",omitempty"`
-	// APNAMBR: APN-AMBR, TLV 0x5E, optional (TS 24.301 §9.9.4.2).
+	// APNAMBR: APN-AMBR, TLV 0x5E, value 2-6 octets, optional (TS 24.301 §9.9.4.2).
 	APNAMBR APNAggregateMaximumBitRate `json:",omitempty"`
-	// ESMCause: ESM cause, TV 0x58, optional (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, TV 0x58, value 1 octet, optional (TS 24.301 §9.9.4.4).
 	ESMCause *ESMCause `json:",omitempty"`
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 	// ConnectivityType: connectivity type, TV 0xB-, optional (TS 24.301 §9.9.4.2A).
 	ConnectivityType *ConnectivityType `json:",omitempty"`
 	// WLANOffloadIndication: WLAN offload indication, TV 0xC-, optional (TS 24.301 §9.9.4.18).
 	WLANOffloadIndication *WLANOffloadAcceptability `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, optional (TS 24.301 §9.9.4.22).
+	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, value 3-255 octets, optional (TS 24.301 §9.9.4.22).
 	HeaderCompressionConfiguration Octets `json:",omitempty"`
 	// ControlPlaneOnlyIndication: control plane only indication, TV 0x9-, optional (TS 24.301 §9.9.4.23).
 	ControlPlaneOnlyIndication *ControlPlaneOnlyIndication `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ServingPLMNRateControl: serving PLMN rate control, TLV 0x6E, optional (TS 24.301 §9.9.4.28).
+	// ServingPLMNRateControl: serving PLMN rate control, TLV 0x6E, value 2 octets, optional (TS 24.301 §9.9.4.28).
 	ServingPLMNRateControl Octets `json:",omitempty"`
 }
 
@@ -5384,7 +5384,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.EPSQoS.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "EPS QoS", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "EPS QoS"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "EPS QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -5394,7 +5394,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.AccessPointName.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "access point name", err)
 		}
-		if dst, err = endLV(dst, at, 1, 100, mt, "access point name"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "access point name"); err != nil {
 			return dst, err
 		}
 	}
@@ -5404,7 +5404,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.PDNAddress.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "PDN address", err)
 		}
-		if dst, err = endLV(dst, at, 5, 13, mt, "PDN address"); err != nil {
+		if dst, err = endLV(dst, at, 5, 255, mt, "PDN address"); err != nil {
 			return dst, err
 		}
 	}
@@ -5414,7 +5414,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.TransactionIdentifier.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "transaction identifier", err)
 		}
-		if dst, err = endLV(dst, at, 1, 2, mt, "transaction identifier"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "transaction identifier"); err != nil {
 			return dst, err
 		}
 	}
@@ -5424,7 +5424,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.NegotiatedQoS.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "negotiated QoS", err)
 		}
-		if dst, err = endLV(dst, at, 12, 20, mt, "negotiated QoS"); err != nil {
+		if dst, err = endLV(dst, at, 12, 255, mt, "negotiated QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -5449,7 +5449,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.PacketFlowIdentifier.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "packet flow identifier", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "packet flow identifier"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "packet flow identifier"); err != nil {
 			return dst, err
 		}
 	}
@@ -5459,7 +5459,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.APNAMBR.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "APN-AMBR", err)
 		}
-		if dst, err = endLV(dst, at, 2, 6, mt, "APN-AMBR"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "APN-AMBR"); err != nil {
 			return dst, err
 		}
 	}
@@ -5479,7 +5479,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -5540,7 +5540,7 @@ func (m *ActivateDefaultEPSBearerContextRequest) appendMessage(dst []byte) ([]by
 		if dst, err = m.ServingPLMNRateControl.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "serving PLMN rate control", err)
 		}
-		if dst, err = endLV(dst, at, 2, 2, mt, "serving PLMN rate control"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "serving PLMN rate control"); err != nil {
 			return dst, err
 		}
 	}
@@ -5553,17 +5553,17 @@ type BearerResourceAllocationReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// BackOffTimerValue: back-off timer value, TLV 0x37, optional (TS 24.301 §9.9.3.16B).
+	// BackOffTimerValue: back-off timer value, TLV 0x37, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	BackOffTimerValue *GPRSTimer3 `json:",omitempty"`
-	// ReAttemptIndicator: re-attempt indicator, TLV 0x6B, optional (TS 24.301 §9.9.4.13A).
+	// ReAttemptIndicator: re-attempt indicator, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.4.13A).
 	ReAttemptIndicator Octets `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -5661,7 +5661,7 @@ func (m *BearerResourceAllocationReject) appendMessage(dst []byte) ([]byte, erro
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -5671,7 +5671,7 @@ func (m *BearerResourceAllocationReject) appendMessage(dst []byte) ([]byte, erro
 		if dst, err = (*m.BackOffTimerValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "back-off timer value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "back-off timer value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "back-off timer value"); err != nil {
 			return dst, err
 		}
 	}
@@ -5681,7 +5681,7 @@ func (m *BearerResourceAllocationReject) appendMessage(dst []byte) ([]byte, erro
 		if dst, err = m.ReAttemptIndicator.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "re-attempt indicator", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "re-attempt indicator"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "re-attempt indicator"); err != nil {
 			return dst, err
 		}
 	}
@@ -5716,17 +5716,17 @@ type BearerResourceAllocationRequest struct {
 	PTI uint8
 	// LinkedEPSBearerIdentity: linked EPS bearer identity, V½, mandatory (TS 24.301 §9.9.4.6).
 	LinkedEPSBearerIdentity uint8
-	// TrafficFlowAggregate: traffic flow aggregate, LV, mandatory (TS 24.301 §9.9.4.15).
+	// TrafficFlowAggregate: traffic flow aggregate, LV, value 1-255 octets, mandatory (TS 24.301 §9.9.4.15).
 	TrafficFlowAggregate TrafficFlowTemplate
-	// RequiredTrafficFlowQoS: required traffic flow QoS, LV, mandatory (TS 24.301 §9.9.4.3).
+	// RequiredTrafficFlowQoS: required traffic flow QoS, LV, value 1-13 octets, mandatory (TS 24.301 §9.9.4.3).
 	RequiredTrafficFlowQoS EPSQoS
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 	// DeviceProperties: device properties, TV 0xC-, optional (TS 24.301 §9.9.2.0A).
 	DeviceProperties *DeviceProperties `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -5839,7 +5839,7 @@ func (m *BearerResourceAllocationRequest) appendMessage(dst []byte) ([]byte, err
 		if dst, err = m.RequiredTrafficFlowQoS.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "required traffic flow QoS", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "required traffic flow QoS"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "required traffic flow QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -5849,7 +5849,7 @@ func (m *BearerResourceAllocationRequest) appendMessage(dst []byte) ([]byte, err
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -5889,17 +5889,17 @@ type BearerResourceModificationReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// BackOffTimerValue: back-off timer value, TLV 0x37, optional (TS 24.301 §9.9.3.16B).
+	// BackOffTimerValue: back-off timer value, TLV 0x37, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	BackOffTimerValue *GPRSTimer3 `json:",omitempty"`
-	// ReAttemptIndicator: re-attempt indicator, TLV 0x6B, optional (TS 24.301 §9.9.4.13A).
+	// ReAttemptIndicator: re-attempt indicator, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.4.13A).
 	ReAttemptIndicator Octets `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -5997,7 +5997,7 @@ func (m *BearerResourceModificationReject) appendMessage(dst []byte) ([]byte, er
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6007,7 +6007,7 @@ func (m *BearerResourceModificationReject) appendMessage(dst []byte) ([]byte, er
 		if dst, err = (*m.BackOffTimerValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "back-off timer value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "back-off timer value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "back-off timer value"); err != nil {
 			return dst, err
 		}
 	}
@@ -6017,7 +6017,7 @@ func (m *BearerResourceModificationReject) appendMessage(dst []byte) ([]byte, er
 		if dst, err = m.ReAttemptIndicator.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "re-attempt indicator", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "re-attempt indicator"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "re-attempt indicator"); err != nil {
 			return dst, err
 		}
 	}
@@ -6052,21 +6052,21 @@ type BearerResourceModificationRequest struct {
 	PTI uint8
 	// LinkedEPSBearerIdentity: linked EPS bearer identity, V½, mandatory (TS 24.301 §9.9.4.6).
 	LinkedEPSBearerIdentity uint8
-	// TrafficFlowAggregate: traffic flow aggregate, LV, mandatory (TS 24.301 §9.9.4.15).
+	// TrafficFlowAggregate: traffic flow aggregate, LV, value 1-255 octets, mandatory (TS 24.301 §9.9.4.15).
 	TrafficFlowAggregate TrafficFlowTemplate
-	// RequiredTrafficFlowQoS: required traffic flow QoS, TLV 0x5B, optional (TS 24.301 §9.9.4.3).
+	// RequiredTrafficFlowQoS: required traffic flow QoS, TLV 0x5B, value 1-13 octets, optional (TS 24.301 §9.9.4.3).
 	RequiredTrafficFlowQoS *EPSQoS `json:",omitempty"`
-	// ESMCause: ESM cause, TV 0x58, optional (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, TV 0x58, value 1 octet, optional (TS 24.301 §9.9.4.4).
 	ESMCause *ESMCause `json:",omitempty"`
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 	// DeviceProperties: device properties, TV 0xC-, optional (TS 24.301 §9.9.2.0A).
 	DeviceProperties *DeviceProperties `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, optional (TS 24.301 §9.9.4.22).
+	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, value 3-255 octets, optional (TS 24.301 §9.9.4.22).
 	HeaderCompressionConfiguration Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -6192,7 +6192,7 @@ func (m *BearerResourceModificationRequest) appendMessage(dst []byte) ([]byte, e
 		if dst, err = (*m.RequiredTrafficFlowQoS).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "required traffic flow QoS", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "required traffic flow QoS"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "required traffic flow QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -6212,7 +6212,7 @@ func (m *BearerResourceModificationRequest) appendMessage(dst []byte) ([]byte, e
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6262,9 +6262,9 @@ type DeactivateEPSBearerContextAccept struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -6327,7 +6327,7 @@ func (m *DeactivateEPSBearerContextAccept) appendMessage(dst []byte) ([]byte, er
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6350,17 +6350,17 @@ type DeactivateEPSBearerContextRequest struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// T3396Value: T3396 value, TLV 0x37, optional (TS 24.301 §9.9.3.16B).
+	// T3396Value: T3396 value, TLV 0x37, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	T3396Value *GPRSTimer3 `json:",omitempty"`
 	// WLANOffloadIndication: WLAN offload indication, TV 0xC-, optional (TS 24.301 §9.9.4.18).
 	WLANOffloadIndication *WLANOffloadAcceptability `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -6458,7 +6458,7 @@ func (m *DeactivateEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, e
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6468,7 +6468,7 @@ func (m *DeactivateEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, e
 		if dst, err = (*m.T3396Value).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "T3396 value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "T3396 value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "T3396 value"); err != nil {
 			return dst, err
 		}
 	}
@@ -6578,11 +6578,11 @@ type ESMInformationResponse struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// AccessPointName: access point name, TLV 0x28, optional (TS 24.301 §9.9.4.1).
+	// AccessPointName: access point name, TLV 0x28, value 1-100 octets, optional (TS 24.301 §9.9.4.1).
 	AccessPointName *APN `json:",omitempty"`
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -6650,7 +6650,7 @@ func (m *ESMInformationResponse) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.AccessPointName).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "access point name", err)
 		}
-		if dst, err = endLV(dst, at, 1, 100, mt, "access point name"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "access point name"); err != nil {
 			return dst, err
 		}
 	}
@@ -6660,7 +6660,7 @@ func (m *ESMInformationResponse) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6683,7 +6683,7 @@ type ESMStatus struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
 }
 
@@ -6737,11 +6737,11 @@ type ModifyEPSBearerContextAccept struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -6809,7 +6809,7 @@ func (m *ModifyEPSBearerContextAccept) appendMessage(dst []byte) ([]byte, error)
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6842,13 +6842,13 @@ type ModifyEPSBearerContextReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -6934,7 +6934,7 @@ func (m *ModifyEPSBearerContextReject) appendMessage(dst []byte) ([]byte, error)
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -6967,29 +6967,29 @@ type ModifyEPSBearerContextRequest struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// NewEPSQoS: new EPS QoS, TLV 0x5B, optional (TS 24.301 §9.9.4.3).
+	// NewEPSQoS: new EPS QoS, TLV 0x5B, value 1-13 octets, optional (TS 24.301 §9.9.4.3).
 	NewEPSQoS *EPSQoS `json:",omitempty"`
-	// TFT: TFT, TLV 0x36, optional (TS 24.301 §9.9.4.16).
+	// TFT: TFT, TLV 0x36, value 1-255 octets, optional (TS 24.301 §9.9.4.16).
 	TFT TrafficFlowTemplate `json:",omitempty"`
-	// NewQoS: new QoS, TLV 0x30, optional (TS 24.301 §9.9.4.12).
+	// NewQoS: new QoS, TLV 0x30, value 12-20 octets, optional (TS 24.301 §9.9.4.12).
 	NewQoS Octets `json:",omitempty"`
-	// NegotiatedLLCSAPI: negotiated LLC SAPI, TV 0x32, optional (TS 24.301 §9.9.4.7).
+	// NegotiatedLLCSAPI: negotiated LLC SAPI, TV 0x32, value 1 octet, optional (TS 24.301 §9.9.4.7).
 	NegotiatedLLCSAPI *LLCSAPI `json:",omitempty"`
 	// RadioPriority: radio priority, TV 0x8-, optional (TS 24.301 §9.9.4.13).
 	RadioPriority *RadioPriority `json:",omitempty"`
-	// PacketFlowIdentifier: packet flow identifier, TLV 0x34, optional (TS 24.301 §9.9.4.8).
+	// PacketFlowIdentifier: packet flow identifier, TLV 0x34, value 1 octet, optional (TS 24.301 §9.9.4.8).
 	PacketFlowIdentifier Octets `json:",omitempty"`
-	// APNAMBR: APN-AMBR, TLV 0x5E, optional (TS 24.301 §9.9.4.2).
+	// APNAMBR: APN-AMBR, TLV 0x5E, value 2-6 octets, optional (TS 24.301 §9.9.4.2).
 	APNAMBR APNAggregateMaximumBitRate `json:",omitempty"`
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 	// WLANOffloadIndication: WLAN offload indication, TV 0xC-, optional (TS 24.301 §9.9.4.18).
 	WLANOffloadIndication *WLANOffloadAcceptability `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, optional (TS 24.301 §9.9.4.22).
+	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, value 3-255 octets, optional (TS 24.301 §9.9.4.22).
 	HeaderCompressionConfiguration Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -7104,7 +7104,7 @@ func (m *ModifyEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, error
 		if dst, err = (*m.NewEPSQoS).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "new EPS QoS", err)
 		}
-		if dst, err = endLV(dst, at, 1, 13, mt, "new EPS QoS"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "new EPS QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -7124,7 +7124,7 @@ func (m *ModifyEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, error
 		if dst, err = m.NewQoS.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "new QoS", err)
 		}
-		if dst, err = endLV(dst, at, 12, 20, mt, "new QoS"); err != nil {
+		if dst, err = endLV(dst, at, 12, 255, mt, "new QoS"); err != nil {
 			return dst, err
 		}
 	}
@@ -7149,7 +7149,7 @@ func (m *ModifyEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, error
 		if dst, err = m.PacketFlowIdentifier.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "packet flow identifier", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "packet flow identifier"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "packet flow identifier"); err != nil {
 			return dst, err
 		}
 	}
@@ -7159,7 +7159,7 @@ func (m *ModifyEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, error
 		if dst, err = m.APNAMBR.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "APN-AMBR", err)
 		}
-		if dst, err = endLV(dst, at, 2, 6, mt, "APN-AMBR"); err != nil {
+		if dst, err = endLV(dst, at, 2, 255, mt, "APN-AMBR"); err != nil {
 			return dst, err
 		}
 	}
@@ -7169,7 +7169,7 @@ func (m *ModifyEPSBearerContextRequest) appendMessage(dst []byte) ([]byte, error
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -7219,7 +7219,7 @@ type Notification struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// NotificationIndicator: notification indicator, LV, mandatory (TS 24.301 §9.9.4.7A).
+	// NotificationIndicator: notification indicator, LV, value 1 octet, mandatory (TS 24.301 §9.9.4.7A).
 	NotificationIndicator NotificationIndicator
 }
 
@@ -7257,7 +7257,7 @@ func (m *Notification) appendMessage(dst []byte) ([]byte, error) {
 		at := len(dst)
 		dst = append(dst, 0)
 		dst = append(dst, byte(m.NotificationIndicator))
-		if dst, err = endLV(dst, at, 1, 1, mt, "notification indicator"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "notification indicator"); err != nil {
 			return dst, err
 		}
 	}
@@ -7270,17 +7270,17 @@ type PDNConnectivityReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// BackOffTimerValue: back-off timer value, TLV 0x37, optional (TS 24.301 §9.9.3.16B).
+	// BackOffTimerValue: back-off timer value, TLV 0x37, value 1 octet, optional (TS 24.301 §9.9.3.16B).
 	BackOffTimerValue *GPRSTimer3 `json:",omitempty"`
-	// ReAttemptIndicator: re-attempt indicator, TLV 0x6B, optional (TS 24.301 §9.9.4.13A).
+	// ReAttemptIndicator: re-attempt indicator, TLV 0x6B, value 1 octet, optional (TS 24.301 §9.9.4.13A).
 	ReAttemptIndicator Octets `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -7376,7 +7376,7 @@ func (m *PDNConnectivityReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -7386,7 +7386,7 @@ func (m *PDNConnectivityReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.BackOffTimerValue).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "back-off timer value", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "back-off timer value"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "back-off timer value"); err != nil {
 			return dst, err
 		}
 	}
@@ -7396,7 +7396,7 @@ func (m *PDNConnectivityReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ReAttemptIndicator.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "re-attempt indicator", err)
 		}
-		if dst, err = endLV(dst, at, 1, 1, mt, "re-attempt indicator"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "re-attempt indicator"); err != nil {
 			return dst, err
 		}
 	}
@@ -7435,17 +7435,17 @@ type PDNConnectivityRequest struct {
 	PDNType PDNType
 	// ESMInformationTransferFlag: ESM information transfer flag, TV 0xD-, optional (TS 24.301 §9.9.4.5).
 	ESMInformationTransferFlag *ESMInformationTransferFlag `json:",omitempty"`
-	// AccessPointName: access point name, TLV 0x28, optional (TS 24.301 §9.9.4.1).
+	// AccessPointName: access point name, TLV 0x28, value 1-100 octets, optional (TS 24.301 §9.9.4.1).
 	AccessPointName *APN `json:",omitempty"`
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 	// DeviceProperties: device properties, TV 0xC-, optional (TS 24.301 §9.9.2.0A).
 	DeviceProperties *DeviceProperties `json:",omitempty"`
-	// NBIFOMContainer: NBIFOM container, TLV 0x33, optional (TS 24.301 §9.9.4.19).
+	// NBIFOMContainer: NBIFOM container, TLV 0x33, value 1-255 octets, optional (TS 24.301 §9.9.4.19).
 	NBIFOMContainer Octets `json:",omitempty"`
-	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, optional (TS 24.301 §9.9.4.22).
+	// HeaderCompressionConfiguration: header compression configuration, TLV 0x66, value 3-255 octets, optional (TS 24.301 §9.9.4.22).
 	HeaderCompressionConfiguration Octets `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -7566,7 +7566,7 @@ func (m *PDNConnectivityRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = (*m.AccessPointName).appendTo(dst); err != nil {
 			return dst, encodeError(mt, "access point name", err)
 		}
-		if dst, err = endLV(dst, at, 1, 100, mt, "access point name"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "access point name"); err != nil {
 			return dst, err
 		}
 	}
@@ -7576,7 +7576,7 @@ func (m *PDNConnectivityRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -7626,11 +7626,11 @@ type PDNDisconnectReject struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// ESMCause: ESM cause, V, mandatory (TS 24.301 §9.9.4.4).
+	// ESMCause: ESM cause, V, value 1 octet, mandatory (TS 24.301 §9.9.4.4).
 	ESMCause ESMCause
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -7709,7 +7709,7 @@ func (m *PDNDisconnectReject) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -7734,9 +7734,9 @@ type PDNDisconnectRequest struct {
 	PTI uint8
 	// LinkedEPSBearerIdentity: linked EPS bearer identity, V½, mandatory (TS 24.301 §9.9.4.6).
 	LinkedEPSBearerIdentity uint8
-	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, optional (TS 24.301 §9.9.4.11).
+	// ProtocolConfigurationOptions: protocol configuration options, TLV 0x27, value 1-251 octets, optional (TS 24.301 §9.9.4.11).
 	ProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
-	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, optional (TS 24.301 §9.9.4.26).
+	// ExtendedProtocolConfigurationOptions: extended protocol configuration options, TLV-E 0x7B, value 1+ octets, optional (TS 24.301 §9.9.4.26).
 	ExtendedProtocolConfigurationOptions ProtocolConfigurationOptions `json:",omitempty"`
 }
 
@@ -7815,7 +7815,7 @@ func (m *PDNDisconnectRequest) appendMessage(dst []byte) ([]byte, error) {
 		if dst, err = m.ProtocolConfigurationOptions.appendTo(dst); err != nil {
 			return dst, encodeError(mt, "protocol configuration options", err)
 		}
-		if dst, err = endLV(dst, at, 1, 251, mt, "protocol configuration options"); err != nil {
+		if dst, err = endLV(dst, at, 1, 255, mt, "protocol configuration options"); err != nil {
 			return dst, err
 		}
 	}
@@ -7838,11 +7838,11 @@ type RemoteUEReport struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// RemoteUEContextConnected: remote UE context connected, TLV-E 0x79, optional (TS 24.301 §9.9.4.20).
+	// RemoteUEContextConnected: remote UE context connected, TLV-E 0x79, value 1+ octets, optional (TS 24.301 §9.9.4.20).
 	RemoteUEContextConnected Octets `json:",omitempty"`
-	// RemoteUEContextDisconnected: remote UE context disconnected, TLV-E 0x7A, optional (TS 24.301 §9.9.4.20).
+	// RemoteUEContextDisconnected: remote UE context disconnected, TLV-E 0x7A, value 1+ octets, optional (TS 24.301 §9.9.4.20).
 	RemoteUEContextDisconnected Octets `json:",omitempty"`
-	// ProSeKeyManagementFunctionAddress: ProSe key management function address, TLV 0x6F, optional (TS 24.301 §9.9.4.21).
+	// ProSeKeyManagementFunctionAddress: ProSe key management function address, TLV 0x6F, value 1-255 octets, optional (TS 24.301 §9.9.4.21).
 	ProSeKeyManagementFunctionAddress Octets `json:",omitempty"`
 }
 
@@ -7975,7 +7975,7 @@ type ESMDataTransport struct {
 	EBI uint8
 	// PTI is the procedure transaction identity, octet 2 (TS 24.301 §9.4).
 	PTI uint8
-	// UserDataContainer: user data container, LV-E, mandatory (TS 24.301 §9.9.4.24).
+	// UserDataContainer: user data container, LV-E, value 1+ octets, mandatory (TS 24.301 §9.9.4.24).
 	UserDataContainer Octets
 	// ReleaseAssistanceIndication: release assistance indication, TV 0xF-, optional (TS 24.301 §9.9.4.25).
 	ReleaseAssistanceIndication *ReleaseAssistanceIndication `json:",omitempty"`

@@ -96,6 +96,19 @@ func formatDesc(e ie) string {
 	return fmt.Sprintf("%s 0x%02X", e.Format, e.IEI)
 }
 
+// lengthDesc gives the value length of the spec's table, for the docs.
+func lengthDesc(e ie) string {
+	switch {
+	case strings.HasSuffix(e.Format, "½"):
+		return ""
+	case e.Min == e.Max:
+		return fmt.Sprintf(", value %d octet%s", e.Min, map[bool]string{true: "", false: "s"}[e.Min == 1])
+	case e.Max == maxLVE:
+		return fmt.Sprintf(", value %d+ octets", e.Min)
+	}
+	return fmt.Sprintf(", value %d-%d octets", e.Min, e.Max)
+}
+
 func presence(e ie) string {
 	switch e.Presence {
 	case 'M':
@@ -157,7 +170,7 @@ func (g *gen) message(m msg) error {
 		if kind(e) == "spare" {
 			continue
 		}
-		g.p("// %s: %s, %s, %s (TS 24.301 §%s).", e.Field, e.Name, formatDesc(e), presence(e), e.Ref)
+		g.p("// %s: %s, %s%s, %s (TS 24.301 §%s).", e.Field, e.Name, formatDesc(e), lengthDesc(e), presence(e), e.Ref)
 		tag := ""
 		if optional(e) {
 			tag = " `json:\",omitempty\"`"
@@ -352,14 +365,14 @@ func (g *gen) message(m msg) error {
 			g.p("at := len(dst)")
 			g.p("dst = append(dst, 0)")
 			g.valueEncode(e, "m."+e.Field)
-			g.p("if dst, err = endLV(dst, at, %d, %d, mt, %q); err != nil { return dst, err }", e.Min, e.Max, e.Name)
+			g.p("if dst, err = endLV(dst, at, %d, 255, mt, %q); err != nil { return dst, err }", e.Min, e.Name)
 			g.p("}")
 		case "LV-E":
 			g.p("{")
 			g.p("at := len(dst)")
 			g.p("dst = append(dst, 0, 0)")
 			g.valueEncode(e, "m."+e.Field)
-			g.p("if dst, err = endLVE(dst, at, %d, %d, mt, %q); err != nil { return dst, err }", e.Min, e.Max, e.Name)
+			g.p("if dst, err = endLVE(dst, at, %d, 65535, mt, %q); err != nil { return dst, err }", e.Min, e.Name)
 			g.p("}")
 		}
 	}
@@ -384,12 +397,12 @@ func (g *gen) message(m msg) error {
 			g.p("dst = append(dst, 0x%02x, 0)", e.IEI)
 			g.p("at := len(dst) - 1")
 			g.valueEncode(e, f)
-			g.p("if dst, err = endLV(dst, at, %d, %d, mt, %q); err != nil { return dst, err }", e.Min, e.Max, e.Name)
+			g.p("if dst, err = endLV(dst, at, %d, 255, mt, %q); err != nil { return dst, err }", e.Min, e.Name)
 		case "TLV-E":
 			g.p("dst = append(dst, 0x%02x, 0, 0)", e.IEI)
 			g.p("at := len(dst) - 2")
 			g.valueEncode(e, f)
-			g.p("if dst, err = endLVE(dst, at, %d, %d, mt, %q); err != nil { return dst, err }", e.Min, e.Max, e.Name)
+			g.p("if dst, err = endLVE(dst, at, %d, 65535, mt, %q); err != nil { return dst, err }", e.Min, e.Name)
 		}
 		g.p("}")
 	}
