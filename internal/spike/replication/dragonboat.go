@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -13,6 +14,7 @@ import (
 	"github.com/lni/dragonboat/v3/client"
 	"github.com/lni/dragonboat/v3/config"
 	"github.com/lni/dragonboat/v3/logger"
+	"github.com/lni/dragonboat/v3/raftio"
 	sm "github.com/lni/dragonboat/v3/statemachine"
 )
 
@@ -22,7 +24,17 @@ type dragonboatNode struct {
 	nh       *dragonboat.NodeHost
 	store    *recordStore
 	sessions []*client.Session // index shard-1
+	changes  atomic.Int64
 }
+
+// LeaderUpdated implements raftio.IRaftEventListener.
+func (n *dragonboatNode) LeaderUpdated(info raftio.LeaderInfo) {
+	if info.LeaderID != 0 {
+		n.changes.Add(1)
+	}
+}
+
+func (n *dragonboatNode) leaderChanges() int64 { return n.changes.Load() }
 
 func quietDragonboat() {
 	for _, p := range []string{"config", "dragonboat", "logdb", "LogDB", "pebblekv", "raft", "raftpb", "rsm", "server", "settings", "grpc"} {
@@ -39,12 +51,14 @@ func startDragonboat(c nodeConfig) (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n := &dragonboatNode{store: store}
 	nhc := config.NodeHostConfig{
-		DeploymentID:   1,
-		WALDir:         filepath.Join(c.dir, "wal"),
-		NodeHostDir:    filepath.Join(c.dir, "nodehost"),
-		RTTMillisecond: 10,
-		RaftAddress:    c.addrs[c.id-1],
+		RaftEventListener: n,
+		DeploymentID:      1,
+		WALDir:            filepath.Join(c.dir, "wal"),
+		NodeHostDir:       filepath.Join(c.dir, "nodehost"),
+		RTTMillisecond:    10,
+		RaftAddress:       c.addrs[c.id-1],
 	}
 	// The default log DB sizes each of its 16 shards for 512 MiB of
 	// memtables; the small profile (64 MiB each) suits a 24 GiB machine
@@ -62,7 +76,7 @@ func startDragonboat(c nodeConfig) (node, error) {
 		store.close()
 		return nil, fmt.Errorf("replication: dragonboat node host: %w", err)
 	}
-	n := &dragonboatNode{nh: nh, store: store}
+	n.nh = nh
 	members := map[uint64]string{}
 	for i, a := range c.addrs {
 		members[uint64(i+1)] = a

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -24,7 +25,12 @@ type hraftNode struct {
 	trans   *raft.NetworkTransport
 	logs    *badgerLogStore
 	records *recordStore
+	changes atomic.Int64
+	obs     *raft.Observer
+	obsCh   chan raft.Observation
 }
+
+func (n *hraftNode) leaderChanges() int64 { return n.changes.Load() }
 
 func startHraft(c nodeConfig) (node, error) {
 	if c.shards != 1 {
@@ -84,6 +90,19 @@ func startHraft(c nodeConfig) (node, error) {
 		n.close()
 		return nil, fmt.Errorf("replication: hraft: %w", err)
 	}
+	n.obsCh = make(chan raft.Observation, 16)
+	n.obs = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	n.r.RegisterObserver(n.obs)
+	go func() { // counts leader changes; ends when close closes obsCh
+		for o := range n.obsCh {
+			if lo := o.Data.(raft.LeaderObservation); lo.LeaderID != "" {
+				n.changes.Add(1)
+			}
+		}
+	}()
 	if c.lead {
 		select {
 		case <-waitLeader(n.r):
@@ -137,6 +156,10 @@ func (n *hraftNode) close() error {
 	var errs []error
 	if n.r != nil {
 		errs = append(errs, n.r.Shutdown().Error())
+		if n.obs != nil {
+			n.r.DeregisterObserver(n.obs)
+			close(n.obsCh)
+		}
 	}
 	if n.trans != nil {
 		errs = append(errs, n.trans.Close())

@@ -34,6 +34,8 @@ type node interface {
 	// retryable reports an error after which the proposer tries again
 	// (overload or a timeout), as opposed to a failure of the run.
 	retryable(err error) bool
+	// leaderChanges counts the leader changes this node has seen (any shard).
+	leaderChanges() int64
 	close() error
 }
 
@@ -143,6 +145,7 @@ type result struct {
 	p50, p99   time.Duration
 	p999       time.Duration
 	errors     int64
+	elections  int64   // leader changes node 1 saw in the window
 	cpu        float64 // cores used by the three processes in the window
 	leaderCPU  float64 // cores used by node 1
 	loadBefore string
@@ -174,8 +177,8 @@ func runBench(o options) error {
 			failed++
 			continue
 		}
-		fmt.Printf("run %d: %8.0f records/s  p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  errors %d  cpu %.2f cores (node1 %.2f) = %.0f µs/record  node1 disk %.0f MB  load %s -> %s\n",
-			i+1, r.writes, ms(r.p50), ms(r.p99), ms(r.p999), r.errors, r.cpu, r.leaderCPU, cpuPerRecord(r), r.diskMB, r.loadBefore, r.loadAfter)
+		fmt.Printf("run %d: %8.0f records/s  p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  errors %d  leader changes %d  cpu %.2f cores (node1 %.2f) = %.0f µs/record  node1 disk %.0f MB  load %s -> %s\n",
+			i+1, r.writes, ms(r.p50), ms(r.p99), ms(r.p999), r.errors, r.elections, r.cpu, r.leaderCPU, cpuPerRecord(r), r.diskMB, r.loadBefore, r.loadAfter)
 		rs = append(rs, r)
 	}
 	if len(rs) == 0 {
@@ -384,6 +387,7 @@ func benchOnce(o options) (result, error) {
 	}()
 	time.Sleep(time.Until(winStart)) // the harness's own schedule, not a wait for a condition
 	cpu0 := cpuTicks(pids)
+	lc0 := c.n.leaderChanges()
 	if o.profile != "" {
 		f, err := os.Create(o.profile)
 		if err != nil {
@@ -399,6 +403,7 @@ func benchOnce(o options) (result, error) {
 		pprof.StopCPUProfile()
 	}
 	cpu1 := cpuTicks(pids)
+	r.elections = c.n.leaderChanges() - lc0
 	r.loadAfter = loadavg()
 	res := <-out
 	if res.err != nil {
