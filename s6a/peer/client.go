@@ -199,9 +199,9 @@ func (r *clientRole) closed(cn *conn) {
 	s.conn = nil
 	s.nextDial = time.Now().Add(s.backoff)
 	s.backoff = min(2*s.backoff, r.ep.timers.ReconnectMax)
-	if cn.err == errDisconnected {
-		// RFC 6733 §5.4: after a DPR the peer should not be reconnected
-		// at once.
+	if cn.disconnectCause != nil && *cn.disconnectCause != s6a.DisconnectRebooting {
+		// RFC 6733 §5.4.3: BUSY or DO_NOT_WANT_TO_TALK_TO_YOU: do not
+		// come back soon.
 		s.holdUntil = time.Now().Add(r.ep.timers.ReconnectMax)
 	}
 }

@@ -29,6 +29,8 @@ type conn struct {
 	dwrPending bool
 	numDWA     int
 	reopen     bool // reconnected after a failure: REOPEN before OPEN
+	// disconnectCause is the Disconnect-Cause of a DPR the peer sent.
+	disconnectCause *uint32
 
 	// The write queue, drained by the writer goroutine in batches.
 	wmu        sync.Mutex
@@ -225,9 +227,16 @@ func (c *conn) dispatch(b []byte) {
 			OriginStateID: ep.id.OriginStateID}).Encode())
 		return
 	case s6a.CmdDisconnectPeer:
-		// RFC 6733 §5.4: answer and close; the client side reconnects later.
+		// RFC 6733 §5.4: answer and close; the client side reconnects
+		// later, at once after REBOOTING, much later after BUSY or
+		// DO_NOT_WANT_TO_TALK_TO_YOU (§5.4.3).
+		cause := s6a.DisconnectRebooting
+		if dpr, err := s6a.DecodeDPR(m); err == nil {
+			cause = dpr.DisconnectCause
+		}
 		c.answer(h, (&s6a.DPA{Result: s6a.Success, OriginHost: ep.id.OriginHost, OriginRealm: ep.id.OriginRealm}).Encode())
 		ep.mu.Lock()
+		c.disconnectCause = &cause
 		ep.setState(c, StateClosing)
 		ep.mu.Unlock()
 		c.closeAfterQueued()

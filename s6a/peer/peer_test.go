@@ -460,3 +460,80 @@ func TestMalformedRequest(t *testing.T) {
 		t.Fatalf("answer %+v hbh %d", ea, m.Header.HopByHopID)
 	}
 }
+
+// TestFailoverOnClose: the primary takes a request and drops the TCP
+// connection; the request is re-sent at once to the alternate and
+// answered exactly once.
+func TestFailoverOnClose(t *testing.T) {
+	primary := newFakeHSS(t, "hss1.epc")
+	_, altAddr := hss(t, "hss2.epc", nil)
+	c := mme(t, []string{primary.l.Addr().String(), altAddr}, nil, fastTimers)
+	ctx := ctxT(t, 10*time.Second)
+	for _, a := range []string{primary.l.Addr().String(), altAddr} {
+		if err := c.WaitState(ctx, a, StateOpen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var calls atomic.Int32
+	res := make(chan error, 2)
+	c.Send(air(c), func(m *diam.Message, err error) {
+		calls.Add(1)
+		if err == nil {
+			var aia *s6a.AIA
+			if aia, err = s6a.DecodeAIA(m); err == nil && aia.OriginHost != "hss2.epc" {
+				err = errors.New("answered by " + aia.OriginHost)
+			}
+		}
+		res <- err
+	})
+	select {
+	case <-primary.requests:
+	case <-ctx.Done():
+		t.Fatal("primary did not get the request")
+	}
+	primary.mu.Lock()
+	primary.nc[0].Close()
+	primary.mu.Unlock()
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer after the primary closed")
+	}
+	if n := calls.Load(); n != 1 || c.Stats().Retransmits != 1 {
+		t.Fatalf("done called %d times, stats %+v", n, c.Stats())
+	}
+	// The client reconnects to the primary.
+	if err := c.WaitState(ctx, primary.l.Addr().String(), StateOpen); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServerDisconnect: a closing HSS sends DPR (REBOOTING); the MME
+// answers DPA, and its request in flight goes to the alternate.
+func TestServerDisconnect(t *testing.T) {
+	hold := make(chan struct{})
+	primary, pAddr := hss(t, "hss1.epc", func(r *Request, answer func(*diam.Message)) {
+		close(hold) // never answers
+	})
+	_, altAddr := hss(t, "hss2.epc", nil)
+	c := mme(t, []string{pAddr, altAddr}, nil, fastTimers)
+	ctx := ctxT(t, 10*time.Second)
+	for _, a := range []string{pAddr, altAddr} {
+		if err := c.WaitState(ctx, a, StateOpen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := make(chan error, 1)
+	c.Send(air(c), func(m *diam.Message, err error) { res <- err })
+	<-hold
+	primary.Close()
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitState(ctx, pAddr, StateDown); err != nil {
+		t.Fatal(err)
+	}
+}

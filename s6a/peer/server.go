@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/fiorix/go-diameter/v4/diam"
+	"github.com/lte-mme/mme/s6a"
 )
 
 // ServerConfig configures the HSS side.
@@ -138,9 +140,9 @@ func (s *Server) WaitPeer(ctx context.Context, host string) error {
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats { return s.ep.Stats() }
 
-// Close stops accepting, closes every connection, fails what is pending
-// and ends every goroutine. Peers see the connection close; a graceful
-// DPR is the client's part (RFC 6733 §5.4).
+// Close stops accepting, sends DPR (Disconnect-Cause REBOOTING, RFC 6733
+// §5.4) on every open connection and waits a little for the DPAs, closes
+// every connection, fails what is pending and ends every goroutine.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.ep.closing.Store(true)
@@ -149,6 +151,26 @@ func (s *Server) Close() error {
 			l.Close()
 		}
 		s.mu.Unlock()
+		s.ep.mu.Lock()
+		var open []*conn
+		for c := range s.ep.conns {
+			if c.state == StateOpen || c.state == StateSuspect || c.state == StateReopen {
+				open = append(open, c)
+			}
+		}
+		s.ep.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, c := range open {
+			wg.Add(1)
+			s.ep.sendBound(c, (&s6a.DPR{OriginHost: s.ep.id.OriginHost, OriginRealm: s.ep.id.OriginRealm,
+				DisconnectCause: s6a.DisconnectRebooting}).Encode(), func(*diam.Message, error) { wg.Done() })
+		}
+		waited := make(chan struct{})
+		go func() { wg.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(min(s.ep.timers.RequestTimeout, 2*time.Second)):
+		}
 		close(s.ep.stop)
 		s.ep.mu.Lock()
 		var all []*conn
@@ -160,6 +182,7 @@ func (s *Server) Close() error {
 			c.fail(ErrClosed)
 		}
 		s.ep.wg.Wait()
+		<-waited
 		s.ep.failAll(ErrClosed)
 	})
 	return nil
