@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 

@@ -128,7 +128,7 @@ func TestTsharkDissectsS6a(t *testing.T) {
 	eventually(t, 10*time.Second, "watchdog answers", func() bool {
 		return mme.Stats().WatchdogAnswers >= 1 && h.Server().Stats().WatchdogAnswers >= 1
 	})
-	mme.Close(ctxT(t)) // DPR/DPA
+	mme.Close(ctxT(t))                // DPR/DPA
 	probe(t, l.Addr().String(), pcap) // everything before it is in the file
 	h.Close()
 	// Let dumpcap write everything: stop it with SIGINT and wait.
