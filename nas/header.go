@@ -244,3 +244,16 @@ func AppendServiceRequest(dst []byte, m *ServiceRequest) ([]byte, error) {
 func headerError(err error, detail string) *Error {
 	return &Error{Err: err, Detail: detail}
 }
+
+// MarshalText returns String(), so JSON shows the header type's name.
+func (t SecurityHeaderType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// MarshalJSON shows the header fields with the MAC and the message in hex.
+func (p SecurityProtected) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf(`{"Header":%q,"MAC":"%x","SequenceNumber":%d,"Message":"%x"}`, p.Header.String(), p.MAC[:], p.SequenceNumber, p.Message)), nil
+}
+
+// MarshalJSON shows the KSI, the sequence number and the short MAC in hex.
+func (m ServiceRequest) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf(`{"KSI":%d,"SequenceNumber":%d,"ShortMAC":"%x"}`, m.KSI, m.SequenceNumber, m.ShortMAC[:])), nil
+}

@@ -37,7 +37,7 @@ type EPSMobileIdentity struct {
 	// is EPSIdentityIMSI or EPSIdentityIMEI.
 	Digits string `json:",omitempty"`
 	// GUTI is set when Type is EPSIdentityGUTI.
-	GUTI GUTI
+	GUTI GUTI `json:",omitzero"`
 }
 
 // IMSI returns the digits and true when the identity is an IMSI.

@@ -79,6 +79,9 @@ func (n NetworkName) Text() (string, error) {
 	switch n[0] >> 4 & 7 {
 	case 0:
 		count := (len(body)*8 - int(n[0]&7)) / 7
+		if count < 0 {
+			count = 0 // spare bits claimed in an empty text
+		}
 		out := make([]rune, 0, count)
 		for i := 0; i < count; i++ {
 			bit := i * 7

@@ -167,3 +167,6 @@ func (t MessageType) ProtocolDiscriminator() ProtocolDiscriminator {
 	}
 	return EPSMobilityManagement
 }
+
+// MarshalText returns String().
+func (t MessageType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }

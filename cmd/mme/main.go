@@ -51,7 +51,8 @@ func newDecodeCmd() *cobra.Command {
 		Short: "Decode hex PDUs (one per line) to JSON",
 	}
 	c.AddCommand(
-	// subcommands are added here by the codec packages' wiring files
+		// subcommands are added here by the codec packages' wiring files
+		newDecodeNASCmd(),
 	)
 	return c
 }
