@@ -13,6 +13,7 @@ type termWriter struct{ bytes.Buffer }
 
 func (w *termWriter) raw(s string)  { w.WriteString(s) }
 func (w *termWriter) int(v int64)   { w.WriteString(strconv.FormatInt(v, 10)) }
+func (w *termWriter) uint(v uint64) { w.WriteString(strconv.FormatUint(v, 10)) }
 func (w *termWriter) bool(v bool)   { w.WriteString(strconv.FormatBool(v)) }
 func (w *termWriter) atom(s string) { w.WriteString("'" + s + "'") }
 func (w *termWriter) binary(b []byte) {

@@ -498,7 +498,7 @@ func (v *BearersSubjectToStatusTransferList) randomize(r *valueRand) {
 }
 
 func (v *BitRate) erlTerm(w *termWriter) {
-	w.int(int64(*v))
+	w.uint(uint64(*v))
 }
 
 func (v *BitRate) randomize(r *valueRand) {
@@ -5810,7 +5810,7 @@ func (v *ERABUsageReportItemStartTimestamp) randomize(r *valueRand) {
 }
 
 func (v *ERABUsageReportItemUsageCountDL) erlTerm(w *termWriter) {
-	w.int(int64(*v))
+	w.uint(uint64(*v))
 }
 
 func (v *ERABUsageReportItemUsageCountDL) randomize(r *valueRand) {
@@ -5818,7 +5818,7 @@ func (v *ERABUsageReportItemUsageCountDL) randomize(r *valueRand) {
 }
 
 func (v *ERABUsageReportItemUsageCountUL) erlTerm(w *termWriter) {
-	w.int(int64(*v))
+	w.uint(uint64(*v))
 }
 
 func (v *ERABUsageReportItemUsageCountUL) randomize(r *valueRand) {

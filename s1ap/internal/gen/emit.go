@@ -982,7 +982,11 @@ func emitErl(b *bytes.Buffer, g *gtype) {
 	p(b, "func (v *%s) erlTerm(w *termWriter) {", g.Name)
 	switch g.Kind {
 	case kInt:
-		p(b, "w.int(int64(*v))")
+		if g.Base == "uint64" {
+			p(b, "w.uint(uint64(*v))")
+		} else {
+			p(b, "w.int(int64(*v))")
+		}
 	case kEnum:
 		p(b, "w.atom(v.String())")
 	case kBool:
