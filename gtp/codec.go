@@ -63,11 +63,13 @@ func hasTEIDField(t MessageType) bool {
 // *EncodeError when a value is out of its IE's range or a mandatory IE is
 // empty.
 func Encode(m Message, teid, seq uint32) ([]byte, error) {
+	setupGoGTP()
 	t := m.MessageType()
 	if seq > MaxSeq {
 		return nil, fmt.Errorf("gtp: encode %v: sequence number %#x exceeds 24 bits", t, seq)
 	}
 	e := encoder{t: t}
+	e.ies = e.buf[:0]
 	m.encode(&e)
 	if e.err != nil {
 		return nil, e.err
@@ -162,6 +164,7 @@ func DecodeHeader(b []byte) (Header, []byte, error) {
 // Session Request). Errors are *DecodeError; their Cause says how to answer
 // (TS 29.274 §7.7). Decode never panics and never aliases b in the message.
 func Decode(b []byte) (Header, Message, error) {
+	setupGoGTP()
 	h, payload, err := DecodeHeader(b)
 	if err != nil {
 		return h, nil, err
@@ -277,6 +280,7 @@ type encoder struct {
 	t   MessageType
 	ies []*ie.IE
 	err error
+	buf [24]*ie.IE // backing array of ies for the usual message
 }
 
 func (e *encoder) fail(t IEType, err error) {
@@ -362,9 +366,10 @@ func (e *encoder) ebi(v uint8, inst uint8) {
 	e.u8(IEEBI, v, inst)
 }
 
+// octets adds an opaque IE; b is only read, during Encode.
 func (e *encoder) octets(t IEType, b []byte) {
 	if b != nil {
-		e.add(ie.New(uint8(t), 0, append([]byte(nil), b...)), 0)
+		e.add(ie.New(uint8(t), 0, b), 0)
 	}
 }
 
@@ -448,17 +453,27 @@ func (e *encoder) recovery(v *uint8) { e.u8p(IERecovery, v) }
 // group encodes a grouped IE (TS 29.274 §6.1.3) from the IEs fill adds.
 func (e *encoder) group(t IEType, inst uint8, fill func(*encoder)) {
 	sub := encoder{t: e.t}
+	sub.ies = sub.buf[:0]
 	fill(&sub)
 	if sub.err != nil {
 		e.fail(t, sub.err)
 		return
 	}
-	g := ie.NewGroupedIE(uint8(t), sub.ies...)
-	if g == nil {
-		e.fail(t, ieErrorf("grouped IE"))
+	// A grouped IE marshals its children (ie.IE.MarshalTo); the Length
+	// field is theirs summed. (ie.NewGroupedIE would also serialise them
+	// into a Payload nobody reads.)
+	g := ie.New(uint8(t), inst, nil)
+	g.ChildIEs = append([]*ie.IE(nil), sub.ies...)
+	n := 0
+	for _, c := range g.ChildIEs {
+		n += c.MarshalLen()
+	}
+	if n > 0xffff {
+		e.fail(t, ieErrorf("grouped IE of %d octets", n))
 		return
 	}
-	e.add(g, inst)
+	g.Length = uint16(n)
+	e.ies = append(e.ies, g)
 }
 
 // ---- decoding helpers ----

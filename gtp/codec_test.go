@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+
+	"github.com/wmnsk/go-gtp/gtpv2/ie"
 )
 
 func u8(v uint8) *uint8 { return &v }
@@ -433,5 +435,17 @@ func TestSetSeq(t *testing.T) {
 	}
 	if SetSeq(make([]byte, 12), MaxSeq+1) == nil || SetSeq([]byte{0x48, 1}, 1) == nil {
 		t.Fatal("SetSeq accepted a bad input")
+	}
+}
+
+// The lock-free predicate installed in go-gtp agrees with go-gtp's own
+// default on every IE type.
+func TestGroupedPredicate(t *testing.T) {
+	want := map[uint8]bool{93: true, 109: true, 180: true, 181: true, 191: true, 195: true, 208: true, 209: true}
+	setupGoGTP()
+	for typ := 0; typ < 256; typ++ {
+		if got := (&ie.IE{Type: uint8(typ)}).IsGrouped(); got != want[uint8(typ)] {
+			t.Errorf("type %d grouped=%v", typ, got)
+		}
 	}
 }

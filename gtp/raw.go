@@ -20,6 +20,7 @@ type RawIE struct {
 // a *DecodeError wrapping ErrInvalidMessageFormat when the IEs do not tile
 // the message.
 func DecodeRaw(b []byte) (Header, []RawIE, error) {
+	setupGoGTP()
 	h, payload, err := DecodeHeader(b)
 	if err != nil {
 		return h, nil, err
