@@ -308,7 +308,10 @@ type supRun struct {
 }
 
 func (r *supRun) start(c *child) {
-	ctx, cancel := context.WithCancel(r.ctx)
+	// A child's context keeps the supervisor's values but not its
+	// cancellation: the supervisor cancels children itself, one at a time,
+	// in reverse start order.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.ctx))
 	in := &instance{c: c, cancel: cancel, done: make(chan struct{})}
 	c.inst = in
 	labels := pprof.Labels("supervisor", r.s.Name, "child", c.spec.Name)

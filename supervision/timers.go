@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -23,7 +24,7 @@ type TimerExpired struct {
 	// while an earlier expiry of the same id may still be queued compares it
 	// with the generation it holds and drops a stale expiry.
 	Gen uint32
-	Due time.Time // when the timer was due (at or before delivery)
+	Due time.Time // the deadline's tick (also when delivery was retried after a full mailbox)
 }
 
 // TimersConfig configures [NewTimers]. Zero values select the defaults.
@@ -70,8 +71,17 @@ type Timers struct {
 	tab      []tslot
 	n        int
 	heads    [4 * 256]uint32 // first slot (index+1) of each wheel list; 0 = empty
+	l0       [4]uint64       // bitmap of the non-empty level-0 lists
 	gen      uint32
 	fired    []firing
+	// retryDue keeps the original deadline of expiries re-armed after a
+	// full mailbox (rare), so that TimerExpired.Due stays the deadline.
+	retryDue map[firingID]uint64
+}
+
+type firingID struct {
+	key Key
+	tag uint32
 }
 
 // tslot is one pending timer; tag == 0 marks an empty slot.
@@ -155,6 +165,7 @@ func (t *Timers) Start(key Key, id uint8, d time.Duration) uint32 {
 		ticks = t.base + maxTicks
 	}
 	if i := t.find(key, id); i >= 0 {
+		t.forgetRetry(i)
 		t.remove(i)
 	}
 	t.gen = (t.gen + 1) & genMask
@@ -182,6 +193,7 @@ func (t *Timers) Stop(key Key, id uint8) bool {
 	if i < 0 {
 		return false
 	}
+	t.forgetRetry(i)
 	t.remove(i)
 	t.m.stopped.Inc()
 	t.maybeShrink()
@@ -196,6 +208,7 @@ func (t *Timers) StopAll(key Key) int {
 	n := 0
 	for id := 0; id < 256; id++ {
 		if i := t.find(key, uint8(id)); i >= 0 {
+			t.forgetRetry(i)
 			t.remove(i)
 			n++
 		}
@@ -275,6 +288,12 @@ func (t *Timers) Advance(now time.Time) {
 			t.base = target + 1
 			break
 		}
+		if s := uint32(t.base) & 255; s != 0 && t.heads[s] == 0 {
+			// Nothing due at this tick and no cascade: skip to the next
+			// non-empty level-0 list or the next cascade boundary.
+			t.base = min(t.base+uint64(t.nextL0(s)-s), target+1)
+			continue
+		}
 		t.process(t.base)
 		t.base++
 	}
@@ -312,6 +331,16 @@ func (t *Timers) requeue(f firing) {
 		return
 	}
 	t.insert(uint64(f.key), uint32(t.base+t.retry), f.tag)
+	if t.retryDue == nil {
+		t.retryDue = make(map[firingID]uint64)
+	}
+	t.retryDue[firingID{f.key, f.tag}] = f.due
+}
+
+func (t *Timers) forgetRetry(i int) {
+	if len(t.retryDue) != 0 {
+		delete(t.retryDue, firingID{Key(t.tab[i].key), t.tab[i].tag})
+	}
 }
 
 func (t *Timers) tickTime(tick uint64) time.Time {
@@ -324,13 +353,24 @@ func (t *Timers) nextDue() (uint64, bool) {
 	if t.n == 0 {
 		return 0, false
 	}
-	for i := uint64(0); i < 256; i++ {
-		tick := t.base + i
-		if t.heads[tick&255] != 0 || (tick&255 == 0) {
-			return tick, true
-		}
+	s := uint32(t.base) & 255
+	if s == 0 || t.heads[s] != 0 {
+		return t.base, true
 	}
-	return t.base + 256, true // unreachable: a boundary is within 256 ticks
+	return t.base + uint64(t.nextL0(s)-s), true
+}
+
+// nextL0 returns the first non-empty level-0 list after s, or 256 (the
+// next cascade boundary) if there is none.
+func (t *Timers) nextL0(s uint32) uint32 {
+	for i := s + 1; i < 256; {
+		w := t.l0[i/64] >> (i % 64)
+		if w != 0 {
+			return i + uint32(bits.TrailingZeros64(w))
+		}
+		i = (i/64 + 1) * 64
+	}
+	return 256
 }
 
 // process runs tick: cascade the higher levels at their boundaries, then
@@ -350,7 +390,15 @@ func (t *Timers) process(tick uint64) {
 	for h := t.heads[list]; h != 0; h = t.heads[list] {
 		i := int(h - 1)
 		s := t.tab[i]
-		t.fired = append(t.fired, firing{key: Key(s.key), tag: s.tag, due: tick})
+		due := tick
+		if len(t.retryDue) != 0 {
+			id := firingID{Key(s.key), s.tag}
+			if d, ok := t.retryDue[id]; ok {
+				due = d
+				delete(t.retryDue, id)
+			}
+		}
+		t.fired = append(t.fired, firing{key: Key(s.key), tag: s.tag, due: due})
 		t.remove(i)
 	}
 }
@@ -424,12 +472,19 @@ func (t *Timers) place(i int) {
 		t.tab[s.next-1].prev = uint32(i + 1)
 	}
 	t.heads[list] = uint32(i + 1)
+	if list < 256 {
+		t.l0[list/64] |= 1 << (list % 64)
+	}
 }
 
 func (t *Timers) unlink(i int) {
 	s := &t.tab[i]
 	if s.prev&headFlag != 0 {
-		t.heads[s.prev&^headFlag] = s.next
+		list := s.prev &^ headFlag
+		t.heads[list] = s.next
+		if s.next == 0 && list < 256 {
+			t.l0[list/64] &^= 1 << (list % 64)
+		}
 	} else {
 		t.tab[s.prev-1].next = s.next
 	}
@@ -481,6 +536,7 @@ func (t *Timers) resize(slots int) {
 	old := t.tab
 	t.tab = make([]tslot, slots)
 	t.heads = [4 * 256]uint32{}
+	t.l0 = [4]uint64{}
 	t.n = 0
 	for _, s := range old {
 		if s.tag != 0 {

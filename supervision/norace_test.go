@@ -1,0 +1,5 @@
+//go:build !race
+
+package supervision
+
+const raceEnabled = false
