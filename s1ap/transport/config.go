@@ -229,13 +229,9 @@ func (c *Config) validate() error {
 	if c.MaxAssociations < 1 || c.MaxPendingHandshakes < 1 {
 		return bad("max associations %d and max pending handshakes %d must be positive", c.MaxAssociations, c.MaxPendingHandshakes)
 	}
-	if len(c.LocalAddrs) > 1 {
-		fam := c.LocalAddrs[0].Is4()
-		for _, a := range c.LocalAddrs {
-			if !a.IsValid() {
-				return bad("local address %v", a)
-			}
-			_ = fam
+	for _, a := range c.LocalAddrs {
+		if !a.IsValid() {
+			return bad("local address %v", a)
 		}
 	}
 	return nil

@@ -240,6 +240,11 @@ func (a *Association) Shutdown(ctx context.Context) error {
 // (RFC 4960 §9.1, User-Initiated Abort cause); queued messages are lost.
 // It returns after the association is down (EventDown with ErrLocalAbort).
 func (a *Association) Abort(reason string) {
+	select {
+	case <-a.done:
+		return
+	default:
+	}
 	a.be.abort(reason)
 	<-a.done
 }
