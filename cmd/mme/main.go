@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newDecodeCmd(),
 		newHSSCmd(),
+		newSGWEmuCmd(),
 	)
 	return root
 }
