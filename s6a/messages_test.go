@@ -209,6 +209,35 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestFailedAVP(t *testing.T) {
+	for _, tc := range []struct {
+		code, vendor uint32
+		flags        uint8
+	}{
+		{codeVisitedPLMNID, Vendor3GPP, flagMV},
+		{codeUserName, 0, flagM},
+		{codeRATType, Vendor3GPP, flagV},
+		{codeRequestedEUTRANAuthInfo, Vendor3GPP, flagMV},
+		{99999, 0, 0},
+	} {
+		a := FailedAVP(tc.code)
+		if a.Code != tc.code || a.VendorID != tc.vendor || a.Flags != tc.flags {
+			t.Errorf("FailedAVP(%d) = code %d vendor %d flags %#x", tc.code, a.Code, a.VendorID, a.Flags)
+		}
+	}
+	m := (&ErrorAnswer{SessionID: "s", OriginHost: "h", OriginRealm: "r", Result: BaseResult(ResultMissingAVP),
+		FailedAVP: FailedAVP(codeVisitedPLMNID)}).Encode(&diam.Header{CommandCode: CmdAuthenticationInformation, ApplicationID: ApplicationID})
+	b, _ := m.Serialize()
+	p, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := p.FindAVP(codeFailedAVP, 0)
+	if err != nil || len(fa.Data.(*diam.GroupedAVP).AVP) != 1 || fa.Data.(*diam.GroupedAVP).AVP[0].Code != codeVisitedPLMNID {
+		t.Fatalf("Failed-AVP %v %v", fa, err)
+	}
+}
+
 func TestErrorAnswer(t *testing.T) {
 	req := (&ULR{RequestHeader: testReq, IMSI: "1", RATType: RATTypeEUTRAN}).Encode()
 	req.Header.HopByHopID, req.Header.EndToEndID = 11, 22

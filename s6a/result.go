@@ -3,7 +3,10 @@ package s6a
 import (
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/fiorix/go-diameter/v4/diam"
+	"github.com/fiorix/go-diameter/v4/diam/datatype"
 	"github.com/fiorix/go-diameter/v4/diam/dict"
 )
 
@@ -197,4 +200,35 @@ func avpName(code uint32) string {
 		return a.Name
 	}
 	return "unknown"
+}
+
+// FailedAVP returns an AVP to put in Failed-AVP (RFC 6733 §7.5) for the AVP
+// code: with its vendor and flags from the dictionary and a zero value of
+// its type, as §7.5 asks for a missing AVP ("an example of the missing
+// AVP"). Unknown codes get an empty OctetString.
+func FailedAVP(code uint32) *diam.AVP {
+	a, err := Dictionary().FindAVPByCode(ApplicationID, code, dict.UndefinedVendorID)
+	if err != nil {
+		return diam.NewAVP(code, 0, 0, datatype.OctetString(""))
+	}
+	flags := uint8(0)
+	if strings.Contains(a.Must, "M") {
+		flags |= flagM
+	}
+	var d datatype.Type = datatype.OctetString("")
+	switch a.Data.Type {
+	case datatype.Unsigned32Type:
+		d = datatype.Unsigned32(0)
+	case datatype.EnumeratedType:
+		d = datatype.Enumerated(0)
+	case datatype.Integer32Type:
+		d = datatype.Integer32(0)
+	case datatype.UTF8StringType:
+		d = datatype.UTF8String("")
+	case datatype.DiameterIdentityType:
+		d = datatype.DiameterIdentity("")
+	case datatype.GroupedType:
+		d = &diam.GroupedAVP{}
+	}
+	return diam.NewAVP(code, flags, a.VendorID, d)
 }

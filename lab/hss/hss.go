@@ -184,7 +184,7 @@ func (h *HSS) serve(r *peer.Request) *diam.Message {
 	if err != nil {
 		var ae *s6a.AVPError
 		if errors.As(err, &ae) {
-			return h.errorAnswer(m, s6a.BaseResult(ae.ResultCode), ae.Error())
+			return h.errorAnswer(m, s6a.BaseResult(ae.ResultCode), ae.Error(), s6a.FailedAVP(ae.Code))
 		}
 		h.log.Error("s6a request failed", "command", m.Header.CommandCode, "err", err)
 		return h.errorAnswer(m, s6a.BaseResult(s6a.ResultUnableToComply), err.Error())
@@ -192,8 +192,12 @@ func (h *HSS) serve(r *peer.Request) *diam.Message {
 	return ans
 }
 
-func (h *HSS) errorAnswer(req *diam.Message, r s6a.Result, msg string) *diam.Message {
+func (h *HSS) errorAnswer(req *diam.Message, r s6a.Result, msg string, failed ...*diam.AVP) *diam.Message {
 	e := &s6a.ErrorAnswer{OriginHost: h.cfg.OriginHost, OriginRealm: h.cfg.OriginRealm, Result: r, ErrorMessage: msg}
+	if len(failed) > 0 {
+		// RFC 6733 §7.5: Failed-AVP names the AVP at fault.
+		e.FailedAVP = failed[0]
+	}
 	if a, err := req.FindAVP(uint32(263), 0); err == nil && a.Data != nil {
 		e.SessionID = string(a.Data.Serialize())
 	}
@@ -220,7 +224,7 @@ func (h *HSS) authenticationInformation(m *diam.Message) (*diam.Message, error) 
 	}
 	if air.EUTRAN == nil {
 		// Only E-UTRAN vectors are served: an MME always asks for them.
-		return nil, &s6a.AVPError{Code: 1408, ResultCode: s6a.ResultMissingAVP, Reason: "missing"}
+		return nil, &s6a.AVPError{Code: 1408, ResultCode: s6a.ResultMissingAVP, Reason: "missing"} // Requested-EUTRAN-Authentication-Info
 	}
 	n := int(min(max(air.EUTRAN.NumberOfRequestedVectors, 1), MaxVectors))
 	var rands [MaxVectors][16]byte

@@ -442,3 +442,25 @@ func TestRecordEncoding(t *testing.T) {
 		t.Fatalf("location %+v %v", got, err)
 	}
 }
+
+// TestMissingAVP: an AIR without Requested-EUTRAN-Authentication-Info gets
+// DIAMETER_MISSING_AVP with the AVP in Failed-AVP (RFC 6733 §7.5).
+func TestMissingAVP(t *testing.T) {
+	_, addr := startHSS(t, nil)
+	c := startMME(t, "mme.epc", addr, nil)
+	m, err := c.Call(ctxT(t), (&s6a.AIR{RequestHeader: c.Header(), IMSI: "001010000000001", VisitedPLMNID: snid}).Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	aia, err := s6a.DecodeAIA(m)
+	if err != nil || aia.Result != s6a.BaseResult(s6a.ResultMissingAVP) {
+		t.Fatalf("AIA %+v %v", aia, err)
+	}
+	fa, err := m.FindAVP(uint32(279), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := fa.Data.(*diam.GroupedAVP); len(g.AVP) != 1 || g.AVP[0].Code != 1408 || g.AVP[0].VendorID != s6a.Vendor3GPP {
+		t.Fatalf("Failed-AVP %v", fa)
+	}
+}

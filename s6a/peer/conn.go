@@ -298,6 +298,9 @@ func (c *conn) protocolError(b []byte, err error) {
 	}
 	e := &s6a.ErrorAnswer{OriginHost: c.ep.id.OriginHost, OriginRealm: c.ep.id.OriginRealm,
 		Result: s6a.BaseResult(pe.ResultCode), ErrorMessage: pe.Reason, SessionID: sessionIDFromWire(b)}
+	if pe.FailedAVPCode != 0 {
+		e.FailedAVP = s6a.FailedAVP(pe.FailedAVPCode) // RFC 6733 §7.5
+	}
 	c.answer(pe.Header, e.Encode(pe.Header))
 }
 
