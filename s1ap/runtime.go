@@ -238,7 +238,8 @@ func (c *decodeCtx) repeated(seen *uint64, bit uint, last *int, idx int, id int6
 // strict mode trailing octets in the open type are an error and a
 // criticality other than the spec's is reported. It returns whether the
 // value is usable.
-func (c *decodeCtx) ieDone(sub *aper.Decoder, derr error, name string, id int64, crit, spec Criticality) (bool, error) {
+func (c *decodeCtx) ieDone(sub *aper.Decoder, derr error, at int, name string, id int64, crit, spec Criticality) (bool, error) {
+	c.at = at
 	if derr != nil {
 		if errors.Is(derr, errNotComprehended) {
 			return false, c.add(IEIssue{Kind: IssueNotComprehended, ID: ProtocolIEID(id), Criticality: crit, Err: derr})

@@ -720,6 +720,7 @@ func (v *BearersSubjectToEarlyStatusTransferList) decodeAPER(d *aper.Decoder, c 
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 322 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -727,7 +728,7 @@ func (v *BearersSubjectToEarlyStatusTransferList) decodeAPER(d *aper.Decoder, c 
 			continue
 		}
 		var x BearersSubjectToEarlyStatusTransferItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "Bearers-SubjectToEarlyStatusTransfer-Item", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "Bearers-SubjectToEarlyStatusTransfer-Item", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -907,6 +908,7 @@ func (v *BearersSubjectToStatusTransferItemExtIEs) decodeAPER(d *aper.Decoder, c
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -915,42 +917,42 @@ func (v *BearersSubjectToStatusTransferItemExtIEs) decodeAPER(d *aper.Decoder, c
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ULCOUNTValueExtended.Value.decodeAPER(&sub, c), "ULCOUNTValueExtended", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ULCOUNTValueExtended.Value.decodeAPER(&sub, c), at, "ULCOUNTValueExtended", id, crit, CriticalityIgnore)
 			v.ULCOUNTValueExtended.Present = ok
 		case 180:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DLCOUNTValueExtended.Value.decodeAPER(&sub, c), "DLCOUNTValueExtended", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DLCOUNTValueExtended.Value.decodeAPER(&sub, c), at, "DLCOUNTValueExtended", id, crit, CriticalityIgnore)
 			v.DLCOUNTValueExtended.Present = ok
 		case 181:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ReceiveStatusOfULPDCPSDUsExtended.Value.decodeAPER(&sub, c), "ReceiveStatusOfULPDCPSDUsExtended", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ReceiveStatusOfULPDCPSDUsExtended.Value.decodeAPER(&sub, c), at, "ReceiveStatusOfULPDCPSDUsExtended", id, crit, CriticalityIgnore)
 			v.ReceiveStatusOfULPDCPSDUsExtended.Present = ok
 		case 217:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ULCOUNTValuePDCPSNlength18.Value.decodeAPER(&sub, c), "ULCOUNTValuePDCP-SNlength18", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ULCOUNTValuePDCPSNlength18.Value.decodeAPER(&sub, c), at, "ULCOUNTValuePDCP-SNlength18", id, crit, CriticalityIgnore)
 			v.ULCOUNTValuePDCPSNlength18.Present = ok
 		case 218:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DLCOUNTValuePDCPSNlength18.Value.decodeAPER(&sub, c), "DLCOUNTValuePDCP-SNlength18", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DLCOUNTValuePDCPSNlength18.Value.decodeAPER(&sub, c), at, "DLCOUNTValuePDCP-SNlength18", id, crit, CriticalityIgnore)
 			v.DLCOUNTValuePDCPSNlength18.Present = ok
 		case 219:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ReceiveStatusOfULPDCPSDUsPDCPSNlength18.Value.decodeAPER(&sub, c), "ReceiveStatusOfULPDCPSDUsPDCP-SNlength18", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ReceiveStatusOfULPDCPSDUsPDCPSNlength18.Value.decodeAPER(&sub, c), at, "ReceiveStatusOfULPDCPSDUsPDCP-SNlength18", id, crit, CriticalityIgnore)
 			v.ReceiveStatusOfULPDCPSDUsPDCPSNlength18.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -1004,6 +1006,7 @@ func (v *BearersSubjectToStatusTransferList) decodeAPER(d *aper.Decoder, c *deco
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 89 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -1011,7 +1014,7 @@ func (v *BearersSubjectToStatusTransferList) decodeAPER(d *aper.Decoder, c *deco
 			continue
 		}
 		var x BearersSubjectToStatusTransferItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "Bearers-SubjectToStatusTransfer-Item", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "Bearers-SubjectToStatusTransfer-Item", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -3670,6 +3673,7 @@ func (v *CellTrafficTrace) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -3678,37 +3682,37 @@ func (v *CellTrafficTrace) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 86:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), at, "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 131:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TraceCollectionEntityIPAddress.decodeAPER(&sub, c), "TraceCollectionEntityIPAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TraceCollectionEntityIPAddress.decodeAPER(&sub, c), at, "TraceCollectionEntityIPAddress", id, crit, CriticalityIgnore)
 		case 166:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PrivacyIndicator.Value.decodeAPER(&sub, c), "PrivacyIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PrivacyIndicator.Value.decodeAPER(&sub, c), at, "PrivacyIndicator", id, crit, CriticalityIgnore)
 			v.PrivacyIndicator.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -4265,6 +4269,7 @@ func (v *ConnectionEstablishmentIndication) decodeAPER(d *aper.Decoder, c *decod
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -4273,75 +4278,75 @@ func (v *ConnectionEstablishmentIndication) decodeAPER(d *aper.Decoder, c *decod
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 			v.UERadioCapability.Present = ok
 		case 251:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), at, "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
 			v.EnhancedCoverageRestricted.Present = ok
 		case 253:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DLCPSecurityInformation.Value.decodeAPER(&sub, c), "DL-CP-SecurityInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DLCPSecurityInformation.Value.decodeAPER(&sub, c), at, "DL-CP-SecurityInformation", id, crit, CriticalityIgnore)
 			v.DLCPSecurityInformation.Present = ok
 		case 271:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), "CE-ModeBRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), at, "CE-ModeBRestricted", id, crit, CriticalityIgnore)
 			v.CEModeBRestricted.Present = ok
 		case 280:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EndIndication.Value.decodeAPER(&sub, c), "EndIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EndIndication.Value.decodeAPER(&sub, c), at, "EndIndication", id, crit, CriticalityIgnore)
 			v.EndIndication.Present = ok
 		case 278:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), at, "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
 			v.SubscriptionBasedUEDifferentiationInfo.Present = ok
 		case 252:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UELevelQoSParameters.Value.decodeAPER(&sub, c), "UE-Level-QoS-Parameters", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UELevelQoSParameters.Value.decodeAPER(&sub, c), at, "UE-Level-QoS-Parameters", id, crit, CriticalityIgnore)
 			v.UELevelQoSParameters.Present = ok
 		case 314:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		case 192:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), "Masked-IMEISV", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), at, "Masked-IMEISV", id, crit, CriticalityIgnore)
 			v.MaskedIMEISV.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -4860,6 +4865,7 @@ func (v *DAPSResponseInfoList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 319 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -4867,7 +4873,7 @@ func (v *DAPSResponseInfoList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x DAPSResponseInfoItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "DAPSResponseInfoItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "DAPSResponseInfoItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -5229,6 +5235,7 @@ func (v *DeactivateTrace) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -5237,19 +5244,19 @@ func (v *DeactivateTrace) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 86:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), at, "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -5578,6 +5585,7 @@ func (v *DownlinkNASTransport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -5586,123 +5594,123 @@ func (v *DownlinkNASTransport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 26:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), "NAS-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityReject)
 		case 41:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), "HandoverRestrictionList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), at, "HandoverRestrictionList", id, crit, CriticalityIgnore)
 			v.HandoverRestrictionList.Present = ok
 		case 106:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriberProfileIDforRFP.Value.decodeAPER(&sub, c), "SubscriberProfileIDforRFP", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriberProfileIDforRFP.Value.decodeAPER(&sub, c), at, "SubscriberProfileIDforRFP", id, crit, CriticalityIgnore)
 			v.SubscriberProfileIDforRFP.Present = ok
 		case 124:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), "SRVCCOperationPossible", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), at, "SRVCCOperationPossible", id, crit, CriticalityIgnore)
 			v.SRVCCOperationPossible.Present = ok
 		case 74:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 			v.UERadioCapability.Present = ok
 		case 249:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DLNASPDUDeliveryAckRequest.Value.decodeAPER(&sub, c), "DLNASPDUDeliveryAckRequest", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DLNASPDUDeliveryAckRequest.Value.decodeAPER(&sub, c), at, "DLNASPDUDeliveryAckRequest", id, crit, CriticalityIgnore)
 			v.DLNASPDUDeliveryAckRequest.Present = ok
 		case 251:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), at, "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
 			v.EnhancedCoverageRestricted.Present = ok
 		case 269:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), at, "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.NRUESecurityCapabilities.Present = ok
 		case 271:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), "CE-ModeBRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), at, "CE-ModeBRestricted", id, crit, CriticalityIgnore)
 			v.CEModeBRestricted.Present = ok
 		case 275:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UECapabilityInfoRequest.Value.decodeAPER(&sub, c), "UECapabilityInfoRequest", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UECapabilityInfoRequest.Value.decodeAPER(&sub, c), at, "UECapabilityInfoRequest", id, crit, CriticalityIgnore)
 			v.UECapabilityInfoRequest.Present = ok
 		case 280:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EndIndication.Value.decodeAPER(&sub, c), "EndIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EndIndication.Value.decodeAPER(&sub, c), at, "EndIndication", id, crit, CriticalityIgnore)
 			v.EndIndication.Present = ok
 		case 283:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), "PendingDataIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), at, "PendingDataIndication", id, crit, CriticalityIgnore)
 			v.PendingDataIndication.Present = ok
 		case 278:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), at, "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
 			v.SubscriptionBasedUEDifferentiationInfo.Present = ok
 		case 299:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), at, "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
 			v.AdditionalRRMPriorityIndex.Present = ok
 		case 314:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		case 192:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), "Masked-IMEISV", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), at, "Masked-IMEISV", id, crit, CriticalityIgnore)
 			v.MaskedIMEISV.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -5774,6 +5782,7 @@ func (v *DownlinkNonUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *de
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -5782,13 +5791,13 @@ func (v *DownlinkNonUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *de
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), "Routing-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
 		case 147:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), "LPPa-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -5902,6 +5911,7 @@ func (v *DownlinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -5910,39 +5920,39 @@ func (v *DownlinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 12:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABSubjecttoDataForwardingList.Value.decodeAPER(&sub, c), "E-RABSubjecttoDataForwardingList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABSubjecttoDataForwardingList.Value.decodeAPER(&sub, c), at, "E-RABSubjecttoDataForwardingList", id, crit, CriticalityIgnore)
 			v.ERABSubjecttoDataForwardingList.Present = ok
 		case 83:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000HOStatus.Value.decodeAPER(&sub, c), "cdma2000HOStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cdma2000HOStatus.Value.decodeAPER(&sub, c), at, "cdma2000HOStatus", id, crit, CriticalityIgnore)
 			v.Cdma2000HOStatus.Present = ok
 		case 71:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000RATType.decodeAPER(&sub, c), "cdma2000RATType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000RATType.decodeAPER(&sub, c), at, "cdma2000RATType", id, crit, CriticalityReject)
 		case 70:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000PDU.decodeAPER(&sub, c), "cdma2000PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000PDU.decodeAPER(&sub, c), at, "cdma2000PDU", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -6034,6 +6044,7 @@ func (v *DownlinkUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *decod
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -6042,25 +6053,25 @@ func (v *DownlinkUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *decod
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 148:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), "Routing-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
 		case 147:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), "LPPa-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -6501,6 +6512,7 @@ func (v *ENBCPRelocationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -6509,37 +6521,37 @@ func (v *ENBCPRelocationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 96:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), "S-TMSI", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
 		case 100:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 67:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), "TAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
 		case 254:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ULCPSecurityInformation.decodeAPER(&sub, c), "UL-CP-SecurityInformation", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ULCPSecurityInformation.decodeAPER(&sub, c), at, "UL-CP-SecurityInformation", id, crit, CriticalityReject)
 		case 339:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -6641,6 +6653,7 @@ func (v *ENBConfigurationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -6649,21 +6662,21 @@ func (v *ENBConfigurationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SONConfigurationTransferECT.Value.decodeAPER(&sub, c), "SONConfigurationTransferECT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SONConfigurationTransferECT.Value.decodeAPER(&sub, c), at, "SONConfigurationTransferECT", id, crit, CriticalityIgnore)
 			v.SONConfigurationTransferECT.Present = ok
 		case 294:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENDCSONConfigurationTransferECT.Value.decodeAPER(&sub, c), "EN-DCSONConfigurationTransfer-ECT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENDCSONConfigurationTransferECT.Value.decodeAPER(&sub, c), at, "EN-DCSONConfigurationTransfer-ECT", id, crit, CriticalityIgnore)
 			v.ENDCSONConfigurationTransferECT.Present = ok
 		case 310:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IntersystemSONConfigurationTransferECT.Value.decodeAPER(&sub, c), "IntersystemSONConfigurationTransferECT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IntersystemSONConfigurationTransferECT.Value.decodeAPER(&sub, c), at, "IntersystemSONConfigurationTransferECT", id, crit, CriticalityIgnore)
 			v.IntersystemSONConfigurationTransferECT.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -6806,6 +6819,7 @@ func (v *ENBConfigurationUpdate) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -6814,49 +6828,49 @@ func (v *ENBConfigurationUpdate) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBname.Value.decodeAPER(&sub, c), "eNBname", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBname.Value.decodeAPER(&sub, c), at, "eNBname", id, crit, CriticalityIgnore)
 			v.ENBname.Present = ok
 		case 64:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SupportedTAs.Value.decodeAPER(&sub, c), "SupportedTAs", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SupportedTAs.Value.decodeAPER(&sub, c), at, "SupportedTAs", id, crit, CriticalityReject)
 			v.SupportedTAs.Present = ok
 		case 128:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGIdList.Value.decodeAPER(&sub, c), "CSG-IdList", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGIdList.Value.decodeAPER(&sub, c), at, "CSG-IdList", id, crit, CriticalityReject)
 			v.CSGIdList.Present = ok
 		case 137:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DefaultPagingDRX.Value.decodeAPER(&sub, c), "DefaultPagingDRX", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DefaultPagingDRX.Value.decodeAPER(&sub, c), at, "DefaultPagingDRX", id, crit, CriticalityIgnore)
 			v.DefaultPagingDRX.Present = ok
 		case 234:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NBIoTDefaultPagingDRX.Value.decodeAPER(&sub, c), "NB-IoT-DefaultPagingDRX", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NBIoTDefaultPagingDRX.Value.decodeAPER(&sub, c), at, "NB-IoT-DefaultPagingDRX", id, crit, CriticalityIgnore)
 			v.NBIoTDefaultPagingDRX.Present = ok
 		case 292:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ConnectedengNBToAddList.Value.decodeAPER(&sub, c), "ConnectedengNBToAddList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ConnectedengNBToAddList.Value.decodeAPER(&sub, c), at, "ConnectedengNBToAddList", id, crit, CriticalityIgnore)
 			v.ConnectedengNBToAddList.Present = ok
 		case 293:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ConnectedengNBToRemoveList.Value.decodeAPER(&sub, c), "ConnectedengNBToRemoveList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ConnectedengNBToRemoveList.Value.decodeAPER(&sub, c), at, "ConnectedengNBToRemoveList", id, crit, CriticalityIgnore)
 			v.ConnectedengNBToRemoveList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -6915,6 +6929,7 @@ func (v *ENBConfigurationUpdateAcknowledge) decodeAPER(d *aper.Decoder, c *decod
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -6923,7 +6938,7 @@ func (v *ENBConfigurationUpdateAcknowledge) decodeAPER(d *aper.Decoder, c *decod
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -7005,6 +7020,7 @@ func (v *ENBConfigurationUpdateFailure) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -7013,20 +7029,20 @@ func (v *ENBConfigurationUpdateFailure) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 65:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeToWait.Value.decodeAPER(&sub, c), "TimeToWait", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeToWait.Value.decodeAPER(&sub, c), at, "TimeToWait", id, crit, CriticalityIgnore)
 			v.TimeToWait.Present = ok
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -7083,6 +7099,7 @@ func (v *ENBDirectInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -7091,7 +7108,7 @@ func (v *ENBDirectInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.InterSystemInformationTransferTypeEDT.decodeAPER(&sub, c), "Inter-SystemInformationTransferTypeEDT", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.InterSystemInformationTransferTypeEDT.decodeAPER(&sub, c), at, "Inter-SystemInformationTransferTypeEDT", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -7165,6 +7182,7 @@ func (v *ENBEarlyStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -7173,19 +7191,19 @@ func (v *ENBEarlyStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 321:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBEarlyStatusTransferTransparentContainer.decodeAPER(&sub, c), "eNB-EarlyStatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBEarlyStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-EarlyStatusTransfer-TransparentContainer", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -7495,6 +7513,7 @@ func (v *ENBStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -7503,19 +7522,19 @@ func (v *ENBStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 90:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBStatusTransferTransparentContainer.decodeAPER(&sub, c), "eNB-StatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-StatusTransfer-TransparentContainer", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -8279,6 +8298,7 @@ func (v *ERABAdmittedList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 20 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -8286,7 +8306,7 @@ func (v *ERABAdmittedList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x ERABAdmittedItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABAdmittedItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABAdmittedItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -8496,6 +8516,7 @@ func (v *ERABFailedToResumeListResumeReq) decodeAPER(d *aper.Decoder, c *decodeC
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 236 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -8503,7 +8524,7 @@ func (v *ERABFailedToResumeListResumeReq) decodeAPER(d *aper.Decoder, c *decodeC
 			continue
 		}
 		var x ERABFailedToResumeItemResumeReq
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABFailedToResumeItemResumeReq", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABFailedToResumeItemResumeReq", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -8548,6 +8569,7 @@ func (v *ERABFailedToResumeListResumeRes) decodeAPER(d *aper.Decoder, c *decodeC
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 238 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -8555,7 +8577,7 @@ func (v *ERABFailedToResumeListResumeRes) decodeAPER(d *aper.Decoder, c *decodeC
 			continue
 		}
 		var x ERABFailedToResumeItemResumeRes
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABFailedToResumeItemResumeRes", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABFailedToResumeItemResumeRes", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -8641,6 +8663,7 @@ func (v *ERABFailedtoSetupListHOReqAck) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 21 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -8648,7 +8671,7 @@ func (v *ERABFailedtoSetupListHOReqAck) decodeAPER(d *aper.Decoder, c *decodeCtx
 			continue
 		}
 		var x ERABFailedToSetupItemHOReqAck
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABFailedtoSetupItemHOReqAck", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABFailedtoSetupItemHOReqAck", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -8725,6 +8748,7 @@ func (v *ERABInformationList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 78 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -8732,7 +8756,7 @@ func (v *ERABInformationList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x ERABInformationListItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABInformationListItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABInformationListItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -8872,6 +8896,7 @@ func (v *ERABInformationListItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -8880,28 +8905,28 @@ func (v *ERABInformationListItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DAPSRequestInfo.Value.decodeAPER(&sub, c), "DAPSRequestInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DAPSRequestInfo.Value.decodeAPER(&sub, c), at, "DAPSRequestInfo", id, crit, CriticalityIgnore)
 			v.DAPSRequestInfo.Present = ok
 		case 328:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceTransportLayerAddress.Value.decodeAPER(&sub, c), "SourceTransportLayerAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SourceTransportLayerAddress.Value.decodeAPER(&sub, c), at, "SourceTransportLayerAddress", id, crit, CriticalityIgnore)
 			v.SourceTransportLayerAddress.Present = ok
 		case 332:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), "SecurityIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), at, "SecurityIndication", id, crit, CriticalityIgnore)
 			v.SecurityIndication.Present = ok
 		case 340:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceNodeTransportLayerAddress.Value.decodeAPER(&sub, c), "SourceNodeTransportLayerAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SourceNodeTransportLayerAddress.Value.decodeAPER(&sub, c), at, "SourceNodeTransportLayerAddress", id, crit, CriticalityIgnore)
 			v.SourceNodeTransportLayerAddress.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -9054,6 +9079,7 @@ func (v *ERABList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 35 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -9061,7 +9087,7 @@ func (v *ERABList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x ERABItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -9184,6 +9210,7 @@ func (v *ERABModificationConfirm) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -9192,47 +9219,47 @@ func (v *ERABModificationConfirm) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 203:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABModifyListBearerModConf.Value.decodeAPER(&sub, c), "E-RABModifyListBearerModConf", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABModifyListBearerModConf.Value.decodeAPER(&sub, c), at, "E-RABModifyListBearerModConf", id, crit, CriticalityIgnore)
 			v.ERABModifyListBearerModConf.Present = ok
 		case 205:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToModifyListBearerModConf.Value.decodeAPER(&sub, c), "E-RABFailedToModifyListBearerModConf", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABFailedToModifyListBearerModConf.Value.decodeAPER(&sub, c), at, "E-RABFailedToModifyListBearerModConf", id, crit, CriticalityIgnore)
 			v.ERABFailedToModifyListBearerModConf.Present = ok
 		case 210:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeReleasedListBearerModConf.Value.decodeAPER(&sub, c), "E-RABToBeReleasedListBearerModConf", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABToBeReleasedListBearerModConf.Value.decodeAPER(&sub, c), at, "E-RABToBeReleasedListBearerModConf", id, crit, CriticalityIgnore)
 			v.ERABToBeReleasedListBearerModConf.Present = ok
 		case 58:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 146:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -9380,6 +9407,7 @@ func (v *ERABModificationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -9388,53 +9416,53 @@ func (v *ERABModificationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 199:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeModifiedListBearerModInd.decodeAPER(&sub, c), "E-RABToBeModifiedListBearerModInd", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABToBeModifiedListBearerModInd.decodeAPER(&sub, c), at, "E-RABToBeModifiedListBearerModInd", id, crit, CriticalityReject)
 		case 201:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABNotToBeModifiedListBearerModInd.Value.decodeAPER(&sub, c), "E-RABNotToBeModifiedListBearerModInd", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABNotToBeModifiedListBearerModInd.Value.decodeAPER(&sub, c), at, "E-RABNotToBeModifiedListBearerModInd", id, crit, CriticalityReject)
 			v.ERABNotToBeModifiedListBearerModInd.Present = ok
 		case 226:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipInfo.Value.decodeAPER(&sub, c), "CSGMembershipInfo", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGMembershipInfo.Value.decodeAPER(&sub, c), at, "CSGMembershipInfo", id, crit, CriticalityReject)
 			v.CSGMembershipInfo.Present = ok
 		case 176:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), at, "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
 			v.TunnelInformationForBBF.Present = ok
 		case 264:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		case 189:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -9568,6 +9596,7 @@ func (v *ERABModifyListBearerModConf) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 204 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -9575,7 +9604,7 @@ func (v *ERABModifyListBearerModConf) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 			continue
 		}
 		var x ERABModifyItemBearerModConf
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABModifyItemBearerModConf", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABModifyItemBearerModConf", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -9620,6 +9649,7 @@ func (v *ERABModifyListBearerModRes) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 37 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -9627,7 +9657,7 @@ func (v *ERABModifyListBearerModRes) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			continue
 		}
 		var x ERABModifyItemBearerModRes
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABModifyItemBearerModRes", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABModifyItemBearerModRes", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -9717,6 +9747,7 @@ func (v *ERABModifyRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -9725,32 +9756,32 @@ func (v *ERABModifyRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
 			v.UEaggregateMaximumBitrate.Present = ok
 		case 30:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeModifiedListBearerModReq.decodeAPER(&sub, c), "E-RABToBeModifiedListBearerModReq", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABToBeModifiedListBearerModReq.decodeAPER(&sub, c), at, "E-RABToBeModifiedListBearerModReq", id, crit, CriticalityReject)
 		case 268:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageRequest.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageRequest", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageRequest.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageRequest", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageRequest.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -9892,6 +9923,7 @@ func (v *ERABModifyResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -9900,47 +9932,47 @@ func (v *ERABModifyResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 31:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABModifyListBearerModRes.Value.decodeAPER(&sub, c), "E-RABModifyListBearerModRes", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABModifyListBearerModRes.Value.decodeAPER(&sub, c), at, "E-RABModifyListBearerModRes", id, crit, CriticalityIgnore)
 			v.ERABModifyListBearerModRes.Present = ok
 		case 32:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToModifyList.Value.decodeAPER(&sub, c), "E-RABFailedToModifyList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABFailedToModifyList.Value.decodeAPER(&sub, c), at, "E-RABFailedToModifyList", id, crit, CriticalityIgnore)
 			v.ERABFailedToModifyList.Present = ok
 		case 58:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 264:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		case 189:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -10048,6 +10080,7 @@ func (v *ERABNotToBeModifiedListBearerModInd) decodeAPER(d *aper.Decoder, c *dec
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 202 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -10055,7 +10088,7 @@ func (v *ERABNotToBeModifiedListBearerModInd) decodeAPER(d *aper.Decoder, c *dec
 			continue
 		}
 		var x ERABNotToBeModifiedItemBearerModInd
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABNotToBeModifiedItemBearerModInd", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABNotToBeModifiedItemBearerModInd", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -10115,6 +10148,7 @@ func (v *ERABQoSParametersExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -10123,14 +10157,14 @@ func (v *ERABQoSParametersExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DownlinkPacketLossRate.Value.decodeAPER(&sub, c), "DownlinkPacketLossRate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DownlinkPacketLossRate.Value.decodeAPER(&sub, c), at, "DownlinkPacketLossRate", id, crit, CriticalityIgnore)
 			v.DownlinkPacketLossRate.Present = ok
 		case 274:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UplinkPacketLossRate.Value.decodeAPER(&sub, c), "UplinkPacketLossRate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UplinkPacketLossRate.Value.decodeAPER(&sub, c), at, "UplinkPacketLossRate", id, crit, CriticalityIgnore)
 			v.UplinkPacketLossRate.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -10229,6 +10263,7 @@ func (v *ERABReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -10237,32 +10272,32 @@ func (v *ERABReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
 			v.UEaggregateMaximumBitrate.Present = ok
 		case 33:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeReleasedList.decodeAPER(&sub, c), "E-RABToBeReleasedList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABToBeReleasedList.decodeAPER(&sub, c), at, "E-RABToBeReleasedList", id, crit, CriticalityIgnore)
 		case 26:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASPDU.Value.decodeAPER(&sub, c), "NAS-PDU", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NASPDU.Value.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityIgnore)
 			v.NASPDU.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -10371,6 +10406,7 @@ func (v *ERABReleaseIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -10379,32 +10415,32 @@ func (v *ERABReleaseIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 110:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABReleasedList.decodeAPER(&sub, c), "E-RABReleasedList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABReleasedList.decodeAPER(&sub, c), at, "E-RABReleasedList", id, crit, CriticalityIgnore)
 		case 189:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		case 264:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -10503,6 +10539,7 @@ func (v *ERABReleaseListBearerRelComp) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 15 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -10510,7 +10547,7 @@ func (v *ERABReleaseListBearerRelComp) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			continue
 		}
 		var x ERABReleaseItemBearerRelComp
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABReleaseItemBearerRelComp", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABReleaseItemBearerRelComp", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -10633,6 +10670,7 @@ func (v *ERABReleaseResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -10641,47 +10679,47 @@ func (v *ERABReleaseResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 69:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABReleaseListBearerRelComp.Value.decodeAPER(&sub, c), "E-RABReleaseListBearerRelComp", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABReleaseListBearerRelComp.Value.decodeAPER(&sub, c), at, "E-RABReleaseListBearerRelComp", id, crit, CriticalityIgnore)
 			v.ERABReleaseListBearerRelComp.Present = ok
 		case 34:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToReleaseList.Value.decodeAPER(&sub, c), "E-RABFailedToReleaseList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABFailedToReleaseList.Value.decodeAPER(&sub, c), at, "E-RABFailedToReleaseList", id, crit, CriticalityIgnore)
 			v.ERABFailedToReleaseList.Present = ok
 		case 58:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 189:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		case 264:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -10783,6 +10821,7 @@ func (v *ERABSecurityResultList) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 334 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -10790,7 +10829,7 @@ func (v *ERABSecurityResultList) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			continue
 		}
 		var x ERABSecurityResultItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABSecurityResultItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABSecurityResultItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -10929,6 +10968,7 @@ func (v *ERABSetupListBearerSURes) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 39 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -10936,7 +10976,7 @@ func (v *ERABSetupListBearerSURes) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			continue
 		}
 		var x ERABSetupItemBearerSURes
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABSetupItemBearerSURes", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABSetupItemBearerSURes", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -10981,6 +11021,7 @@ func (v *ERABSetupListCtxtSURes) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 50 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -10988,7 +11029,7 @@ func (v *ERABSetupListCtxtSURes) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			continue
 		}
 		var x ERABSetupItemCtxtSURes
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABSetupItemCtxtSURes", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABSetupItemCtxtSURes", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -11064,6 +11105,7 @@ func (v *ERABSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -11072,26 +11114,26 @@ func (v *ERABSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
 			v.UEaggregateMaximumBitrate.Present = ok
 		case 16:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeSetupListBearerSUReq.decodeAPER(&sub, c), "E-RABToBeSetupListBearerSUReq", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABToBeSetupListBearerSUReq.decodeAPER(&sub, c), at, "E-RABToBeSetupListBearerSUReq", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -11218,6 +11260,7 @@ func (v *ERABSetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -11226,40 +11269,40 @@ func (v *ERABSetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 28:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABSetupListBearerSURes.Value.decodeAPER(&sub, c), "E-RABSetupListBearerSURes", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABSetupListBearerSURes.Value.decodeAPER(&sub, c), at, "E-RABSetupListBearerSURes", id, crit, CriticalityIgnore)
 			v.ERABSetupListBearerSURes.Present = ok
 		case 29:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToSetupListBearerSURes.Value.decodeAPER(&sub, c), "E-RABFailedToSetupListBearerSURes", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABFailedToSetupListBearerSURes.Value.decodeAPER(&sub, c), at, "E-RABFailedToSetupListBearerSURes", id, crit, CriticalityIgnore)
 			v.ERABFailedToSetupListBearerSURes.Present = ok
 		case 58:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 189:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -11320,6 +11363,7 @@ func (v *ERABSubjecttoDataForwardingList) decodeAPER(d *aper.Decoder, c *decodeC
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 14 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -11327,7 +11371,7 @@ func (v *ERABSubjecttoDataForwardingList) decodeAPER(d *aper.Decoder, c *decodeC
 			continue
 		}
 		var x ERABDataForwardingItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABDataForwardingItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABDataForwardingItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -11471,6 +11515,7 @@ func (v *ERABToBeModifiedListBearerModInd) decodeAPER(d *aper.Decoder, c *decode
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 200 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -11478,7 +11523,7 @@ func (v *ERABToBeModifiedListBearerModInd) decodeAPER(d *aper.Decoder, c *decode
 			continue
 		}
 		var x ERABToBeModifiedItemBearerModInd
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeModifiedItemBearerModInd", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeModifiedItemBearerModInd", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -11523,6 +11568,7 @@ func (v *ERABToBeModifiedListBearerModReq) decodeAPER(d *aper.Decoder, c *decode
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 36 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -11530,7 +11576,7 @@ func (v *ERABToBeModifiedListBearerModReq) decodeAPER(d *aper.Decoder, c *decode
 			continue
 		}
 		var x ERABToBeModifiedItemBearerModReq
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeModifiedItemBearerModReq", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeModifiedItemBearerModReq", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -11576,6 +11622,7 @@ func (v *ERABToBeModifyItemBearerModReqExtIEs) decodeAPER(d *aper.Decoder, c *de
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -11584,7 +11631,7 @@ func (v *ERABToBeModifyItemBearerModReqExtIEs) decodeAPER(d *aper.Decoder, c *de
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TransportInformation.Value.decodeAPER(&sub, c), "TransportInformation", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TransportInformation.Value.decodeAPER(&sub, c), at, "TransportInformation", id, crit, CriticalityReject)
 			v.TransportInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -11757,6 +11804,7 @@ func (v *ERABToBeSetupItemBearerSUReqExtIEs) decodeAPER(d *aper.Decoder, c *deco
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -11765,35 +11813,35 @@ func (v *ERABToBeSetupItemBearerSUReqExtIEs) decodeAPER(d *aper.Decoder, c *deco
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CorrelationID.Value.decodeAPER(&sub, c), "Correlation-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CorrelationID.Value.decodeAPER(&sub, c), at, "Correlation-ID", id, crit, CriticalityIgnore)
 			v.CorrelationID.Present = ok
 		case 183:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SIPTOCorrelationID.Value.decodeAPER(&sub, c), "SIPTO-Correlation-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SIPTOCorrelationID.Value.decodeAPER(&sub, c), at, "SIPTO-Correlation-ID", id, crit, CriticalityIgnore)
 			v.SIPTOCorrelationID.Present = ok
 		case 233:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BearerType.Value.decodeAPER(&sub, c), "BearerType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.BearerType.Value.decodeAPER(&sub, c), at, "BearerType", id, crit, CriticalityReject)
 			v.BearerType.Present = ok
 		case 305:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EthernetType.Value.decodeAPER(&sub, c), "Ethernet-Type", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EthernetType.Value.decodeAPER(&sub, c), at, "Ethernet-Type", id, crit, CriticalityIgnore)
 			v.EthernetType.Present = ok
 		case 332:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), "SecurityIndication", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), at, "SecurityIndication", id, crit, CriticalityReject)
 			v.SecurityIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -11974,6 +12022,7 @@ func (v *ERABToBeSetupItemCtxtSUReqExtIEs) decodeAPER(d *aper.Decoder, c *decode
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -11982,35 +12031,35 @@ func (v *ERABToBeSetupItemCtxtSUReqExtIEs) decodeAPER(d *aper.Decoder, c *decode
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CorrelationID.Value.decodeAPER(&sub, c), "Correlation-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CorrelationID.Value.decodeAPER(&sub, c), at, "Correlation-ID", id, crit, CriticalityIgnore)
 			v.CorrelationID.Present = ok
 		case 183:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SIPTOCorrelationID.Value.decodeAPER(&sub, c), "SIPTO-Correlation-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SIPTOCorrelationID.Value.decodeAPER(&sub, c), at, "SIPTO-Correlation-ID", id, crit, CriticalityIgnore)
 			v.SIPTOCorrelationID.Present = ok
 		case 233:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BearerType.Value.decodeAPER(&sub, c), "BearerType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.BearerType.Value.decodeAPER(&sub, c), at, "BearerType", id, crit, CriticalityReject)
 			v.BearerType.Present = ok
 		case 305:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EthernetType.Value.decodeAPER(&sub, c), "Ethernet-Type", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EthernetType.Value.decodeAPER(&sub, c), at, "Ethernet-Type", id, crit, CriticalityIgnore)
 			v.EthernetType.Present = ok
 		case 332:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), "SecurityIndication", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), at, "SecurityIndication", id, crit, CriticalityReject)
 			v.SecurityIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -12165,6 +12214,7 @@ func (v *ERABToBeSetupItemHOReqExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -12173,28 +12223,28 @@ func (v *ERABToBeSetupItemHOReqExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DataForwardingNotPossible.Value.decodeAPER(&sub, c), "Data-Forwarding-Not-Possible", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DataForwardingNotPossible.Value.decodeAPER(&sub, c), at, "Data-Forwarding-Not-Possible", id, crit, CriticalityIgnore)
 			v.DataForwardingNotPossible.Present = ok
 		case 233:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BearerType.Value.decodeAPER(&sub, c), "BearerType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.BearerType.Value.decodeAPER(&sub, c), at, "BearerType", id, crit, CriticalityReject)
 			v.BearerType.Present = ok
 		case 305:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EthernetType.Value.decodeAPER(&sub, c), "Ethernet-Type", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EthernetType.Value.decodeAPER(&sub, c), at, "Ethernet-Type", id, crit, CriticalityIgnore)
 			v.EthernetType.Present = ok
 		case 332:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), "SecurityIndication", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), at, "SecurityIndication", id, crit, CriticalityReject)
 			v.SecurityIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -12248,6 +12298,7 @@ func (v *ERABToBeSetupListBearerSUReq) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 17 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12255,7 +12306,7 @@ func (v *ERABToBeSetupListBearerSUReq) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			continue
 		}
 		var x ERABToBeSetupItemBearerSUReq
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeSetupItemBearerSUReq", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeSetupItemBearerSUReq", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -12300,6 +12351,7 @@ func (v *ERABToBeSetupListCtxtSUReq) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 52 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12307,7 +12359,7 @@ func (v *ERABToBeSetupListCtxtSUReq) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			continue
 		}
 		var x ERABToBeSetupItemCtxtSUReq
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeSetupItemCtxtSUReq", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeSetupItemCtxtSUReq", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -12352,6 +12404,7 @@ func (v *ERABToBeSetupListHOReq) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 27 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12359,7 +12412,7 @@ func (v *ERABToBeSetupListHOReq) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			continue
 		}
 		var x ERABToBeSetupItemHOReq
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeSetupItemHOReq", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeSetupItemHOReq", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -12457,6 +12510,7 @@ func (v *ERABToBeSwitchedDLItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -12465,7 +12519,7 @@ func (v *ERABToBeSwitchedDLItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), "SecurityIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecurityIndication.Value.decodeAPER(&sub, c), at, "SecurityIndication", id, crit, CriticalityIgnore)
 			v.SecurityIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -12517,6 +12571,7 @@ func (v *ERABToBeSwitchedDLList) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 23 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12524,7 +12579,7 @@ func (v *ERABToBeSwitchedDLList) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			continue
 		}
 		var x ERABToBeSwitchedDLItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeSwitchedDLItem", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeSwitchedDLItem", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -12616,6 +12671,7 @@ func (v *ERABToBeSwitchedULList) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 94 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12623,7 +12679,7 @@ func (v *ERABToBeSwitchedULList) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			continue
 		}
 		var x ERABToBeSwitchedULItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeSwitchedULItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeSwitchedULItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -12715,6 +12771,7 @@ func (v *ERABToBeUpdatedList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 342 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12722,7 +12779,7 @@ func (v *ERABToBeUpdatedList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x ERABToBeUpdatedItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABToBeUpdatedItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABToBeUpdatedItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -12876,6 +12933,7 @@ func (v *ERABUsageReportList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 267 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -12883,7 +12941,7 @@ func (v *ERABUsageReportList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x ERABUsageReportItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "E-RABUsageReportItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "E-RABUsageReportItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -13598,6 +13656,7 @@ func (v *ErrorIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -13606,35 +13665,35 @@ func (v *ErrorIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.Value.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.Value.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 			v.MMEUES1APID.Present = ok
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.Value.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.Value.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 			v.ENBUES1APID.Present = ok
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.Value.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.Value.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 			v.Cause.Present = ok
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 96:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.STMSI.Value.decodeAPER(&sub, c), "S-TMSI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.STMSI.Value.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityIgnore)
 			v.STMSI.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -14801,6 +14860,7 @@ func (v *GBRQosInformationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -14809,28 +14869,28 @@ func (v *GBRQosInformationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedERABMaximumBitrateDL.Value.decodeAPER(&sub, c), "extended-e-RAB-MaximumBitrateDL", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedERABMaximumBitrateDL.Value.decodeAPER(&sub, c), at, "extended-e-RAB-MaximumBitrateDL", id, crit, CriticalityIgnore)
 			v.ExtendedERABMaximumBitrateDL.Present = ok
 		case 256:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedERABMaximumBitrateUL.Value.decodeAPER(&sub, c), "extended-e-RAB-MaximumBitrateUL", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedERABMaximumBitrateUL.Value.decodeAPER(&sub, c), at, "extended-e-RAB-MaximumBitrateUL", id, crit, CriticalityIgnore)
 			v.ExtendedERABMaximumBitrateUL.Present = ok
 		case 257:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedERABGuaranteedBitrateDL.Value.decodeAPER(&sub, c), "extended-e-RAB-GuaranteedBitrateDL", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedERABGuaranteedBitrateDL.Value.decodeAPER(&sub, c), at, "extended-e-RAB-GuaranteedBitrateDL", id, crit, CriticalityIgnore)
 			v.ExtendedERABGuaranteedBitrateDL.Present = ok
 		case 258:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedERABGuaranteedBitrateUL.Value.decodeAPER(&sub, c), "extended-e-RAB-GuaranteedBitrateUL", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedERABGuaranteedBitrateUL.Value.decodeAPER(&sub, c), at, "extended-e-RAB-GuaranteedBitrateUL", id, crit, CriticalityIgnore)
 			v.ExtendedERABGuaranteedBitrateUL.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -15597,6 +15657,7 @@ func (v *HandoverCancel) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -15605,19 +15666,19 @@ func (v *HandoverCancel) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -15702,6 +15763,7 @@ func (v *HandoverCancelAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -15710,19 +15772,19 @@ func (v *HandoverCancelAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -15879,6 +15941,7 @@ func (v *HandoverCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -15887,59 +15950,59 @@ func (v *HandoverCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 1:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), "HandoverType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), at, "HandoverType", id, crit, CriticalityReject)
 		case 135:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASSecurityParametersfromEUTRAN.Value.decodeAPER(&sub, c), "NASSecurityParametersfromE-UTRAN", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.NASSecurityParametersfromEUTRAN.Value.decodeAPER(&sub, c), at, "NASSecurityParametersfromE-UTRAN", id, crit, CriticalityReject)
 			v.NASSecurityParametersfromEUTRAN.Present = ok
 		case 12:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABSubjecttoDataForwardingList.Value.decodeAPER(&sub, c), "E-RABSubjecttoDataForwardingList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABSubjecttoDataForwardingList.Value.decodeAPER(&sub, c), at, "E-RABSubjecttoDataForwardingList", id, crit, CriticalityIgnore)
 			v.ERABSubjecttoDataForwardingList.Present = ok
 		case 13:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABtoReleaseListHOCmd.Value.decodeAPER(&sub, c), "E-RABtoReleaseListHOCmd", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABtoReleaseListHOCmd.Value.decodeAPER(&sub, c), at, "E-RABtoReleaseListHOCmd", id, crit, CriticalityIgnore)
 			v.ERABtoReleaseListHOCmd.Present = ok
 		case 123:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainer.decodeAPER(&sub, c), "Target-ToSource-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainer.decodeAPER(&sub, c), at, "Target-ToSource-TransparentContainer", id, crit, CriticalityReject)
 		case 139:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainerSecondary.Value.decodeAPER(&sub, c), "Target-ToSource-TransparentContainer-Secondary", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainerSecondary.Value.decodeAPER(&sub, c), at, "Target-ToSource-TransparentContainer-Secondary", id, crit, CriticalityReject)
 			v.TargetToSourceTransparentContainerSecondary.Present = ok
 		case 58:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -16028,6 +16091,7 @@ func (v *HandoverFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -16036,19 +16100,19 @@ func (v *HandoverFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -16244,6 +16308,7 @@ func (v *HandoverNotify) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -16252,59 +16317,59 @@ func (v *HandoverNotify) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 100:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 67:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), "TAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
 		case 176:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), at, "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
 			v.TunnelInformationForBBF.Present = ok
 		case 186:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), "LHN-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), at, "LHN-ID", id, crit, CriticalityIgnore)
 			v.LHNID.Present = ok
 		case 288:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), "PSCellInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), at, "PSCellInformation", id, crit, CriticalityIgnore)
 			v.PSCellInformation.Present = ok
 		case 320:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NotifySourceeNB.Value.decodeAPER(&sub, c), "NotifySourceeNB", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NotifySourceeNB.Value.decodeAPER(&sub, c), at, "NotifySourceeNB", id, crit, CriticalityIgnore)
 			v.NotifySourceeNB.Present = ok
 		case 339:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -16402,6 +16467,7 @@ func (v *HandoverPreparationFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -16410,25 +16476,25 @@ func (v *HandoverPreparationFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -16960,6 +17026,7 @@ func (v *HandoverRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -16968,251 +17035,251 @@ func (v *HandoverRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 1:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), "HandoverType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), at, "HandoverType", id, crit, CriticalityReject)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 66:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
 		case 53:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeSetupListHOReq.decodeAPER(&sub, c), "E-RABToBeSetupListHOReq", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABToBeSetupListHOReq.decodeAPER(&sub, c), at, "E-RABToBeSetupListHOReq", id, crit, CriticalityReject)
 		case 104:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainer.decodeAPER(&sub, c), "Source-ToTarget-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainer.decodeAPER(&sub, c), at, "Source-ToTarget-TransparentContainer", id, crit, CriticalityReject)
 		case 107:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), "UESecurityCapabilities", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityReject)
 		case 41:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), "HandoverRestrictionList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), at, "HandoverRestrictionList", id, crit, CriticalityIgnore)
 			v.HandoverRestrictionList.Present = ok
 		case 25:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TraceActivation.Value.decodeAPER(&sub, c), "TraceActivation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TraceActivation.Value.decodeAPER(&sub, c), at, "TraceActivation", id, crit, CriticalityIgnore)
 			v.TraceActivation.Present = ok
 		case 98:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RequestType.Value.decodeAPER(&sub, c), "RequestType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RequestType.Value.decodeAPER(&sub, c), at, "RequestType", id, crit, CriticalityIgnore)
 			v.RequestType.Present = ok
 		case 124:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), "SRVCCOperationPossible", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), at, "SRVCCOperationPossible", id, crit, CriticalityIgnore)
 			v.SRVCCOperationPossible.Present = ok
 		case 40:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityContext.decodeAPER(&sub, c), "SecurityContext", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityContext.decodeAPER(&sub, c), at, "SecurityContext", id, crit, CriticalityReject)
 		case 136:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASSecurityParameterstoEUTRAN.Value.decodeAPER(&sub, c), "NASSecurityParameterstoE-UTRAN", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.NASSecurityParameterstoEUTRAN.Value.decodeAPER(&sub, c), at, "NASSecurityParameterstoE-UTRAN", id, crit, CriticalityReject)
 			v.NASSecurityParameterstoEUTRAN.Present = ok
 		case 127:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), "CSG-Id", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), at, "CSG-Id", id, crit, CriticalityReject)
 			v.CSGId.Present = ok
 		case 146:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		case 75:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIID.Value.decodeAPER(&sub, c), "GUMMEI-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GUMMEIID.Value.decodeAPER(&sub, c), at, "GUMMEI-ID", id, crit, CriticalityIgnore)
 			v.GUMMEIID.Present = ok
 		case 158:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID2.Value.decodeAPER(&sub, c), "MME-UE-S1AP-ID-2", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID2.Value.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID-2", id, crit, CriticalityIgnore)
 			v.MMEUES1APID2.Present = ok
 		case 165:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ManagementBasedMDTAllowed.Value.decodeAPER(&sub, c), "ManagementBasedMDTAllowed", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ManagementBasedMDTAllowed.Value.decodeAPER(&sub, c), at, "ManagementBasedMDTAllowed", id, crit, CriticalityIgnore)
 			v.ManagementBasedMDTAllowed.Present = ok
 		case 177:
 			k = 18
 			if c.repeated(&seen[0], 18, &last, 18, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ManagementBasedMDTPLMNList.Value.decodeAPER(&sub, c), "ManagementBasedMDTPLMNList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ManagementBasedMDTPLMNList.Value.decodeAPER(&sub, c), at, "ManagementBasedMDTPLMNList", id, crit, CriticalityIgnore)
 			v.ManagementBasedMDTPLMNList.Present = ok
 		case 192:
 			k = 19
 			if c.repeated(&seen[0], 19, &last, 19, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), "Masked-IMEISV", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), at, "Masked-IMEISV", id, crit, CriticalityIgnore)
 			v.MaskedIMEISV.Present = ok
 		case 196:
 			k = 20
 			if c.repeated(&seen[0], 20, &last, 20, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExpectedUEBehaviour.Value.decodeAPER(&sub, c), "ExpectedUEBehaviour", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExpectedUEBehaviour.Value.decodeAPER(&sub, c), at, "ExpectedUEBehaviour", id, crit, CriticalityIgnore)
 			v.ExpectedUEBehaviour.Present = ok
 		case 195:
 			k = 21
 			if c.repeated(&seen[0], 21, &last, 21, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), "ProSeAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), at, "ProSeAuthorized", id, crit, CriticalityIgnore)
 			v.ProSeAuthorized.Present = ok
 		case 241:
 			k = 22
 			if c.repeated(&seen[0], 22, &last, 22, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEUserPlaneCIoTSupportIndicator.Value.decodeAPER(&sub, c), "UEUserPlaneCIoTSupportIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEUserPlaneCIoTSupportIndicator.Value.decodeAPER(&sub, c), at, "UEUserPlaneCIoTSupportIndicator", id, crit, CriticalityIgnore)
 			v.UEUserPlaneCIoTSupportIndicator.Present = ok
 		case 240:
 			k = 23
 			if c.repeated(&seen[0], 23, &last, 23, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), "V2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "V2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.V2XServicesAuthorized.Present = ok
 		case 248:
 			k = 24
 			if c.repeated(&seen[0], 24, &last, 24, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.UESidelinkAggregateMaximumBitrate.Present = ok
 		case 251:
 			k = 25
 			if c.repeated(&seen[0], 25, &last, 25, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), at, "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
 			v.EnhancedCoverageRestricted.Present = ok
 		case 269:
 			k = 26
 			if c.repeated(&seen[0], 26, &last, 26, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), at, "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.NRUESecurityCapabilities.Present = ok
 		case 271:
 			k = 27
 			if c.repeated(&seen[0], 27, &last, 27, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), "CE-ModeBRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), at, "CE-ModeBRestricted", id, crit, CriticalityIgnore)
 			v.CEModeBRestricted.Present = ok
 		case 277:
 			k = 28
 			if c.repeated(&seen[0], 28, &last, 28, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), at, "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
 			v.AerialUEsubscriptionInformation.Present = ok
 		case 283:
 			k = 29
 			if c.repeated(&seen[0], 29, &last, 29, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), "PendingDataIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), at, "PendingDataIndication", id, crit, CriticalityIgnore)
 			v.PendingDataIndication.Present = ok
 		case 278:
 			k = 30
 			if c.repeated(&seen[0], 30, &last, 30, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), at, "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
 			v.SubscriptionBasedUEDifferentiationInfo.Present = ok
 		case 299:
 			k = 31
 			if c.repeated(&seen[0], 31, &last, 31, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), at, "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
 			v.AdditionalRRMPriorityIndex.Present = ok
 		case 301:
 			k = 32
 			if c.repeated(&seen[0], 32, &last, 32, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IABAuthorized.Value.decodeAPER(&sub, c), "IAB-Authorized", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.IABAuthorized.Value.decodeAPER(&sub, c), at, "IAB-Authorized", id, crit, CriticalityReject)
 			v.IABAuthorized.Present = ok
 		case 306:
 			k = 33
 			if c.repeated(&seen[0], 33, &last, 33, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.NRV2XServicesAuthorized.Present = ok
 		case 307:
 			k = 34
 			if c.repeated(&seen[0], 34, &last, 34, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.NRUESidelinkAggregateMaximumBitrate.Present = ok
 		case 308:
 			k = 35
 			if c.repeated(&seen[0], 35, &last, 35, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), "PC5QoSParameters", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), at, "PC5QoSParameters", id, crit, CriticalityIgnore)
 			v.PC5QoSParameters.Present = ok
 		case 314:
 			k = 36
 			if c.repeated(&seen[0], 36, &last, 36, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -17387,6 +17454,7 @@ func (v *HandoverRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -17395,59 +17463,59 @@ func (v *HandoverRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 18:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABAdmittedList.decodeAPER(&sub, c), "E-RABAdmittedList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABAdmittedList.decodeAPER(&sub, c), at, "E-RABAdmittedList", id, crit, CriticalityIgnore)
 		case 19:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToSetupListHOReqAck.Value.decodeAPER(&sub, c), "E-RABFailedToSetupListHOReqAck", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABFailedToSetupListHOReqAck.Value.decodeAPER(&sub, c), at, "E-RABFailedToSetupListHOReqAck", id, crit, CriticalityIgnore)
 			v.ERABFailedToSetupListHOReqAck.Present = ok
 		case 123:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainer.decodeAPER(&sub, c), "Target-ToSource-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainer.decodeAPER(&sub, c), at, "Target-ToSource-TransparentContainer", id, crit, CriticalityReject)
 		case 127:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), "CSG-Id", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), at, "CSG-Id", id, crit, CriticalityIgnore)
 			v.CSGId.Present = ok
 		case 58:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 145:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), "CellAccessMode", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), at, "CellAccessMode", id, crit, CriticalityIgnore)
 			v.CellAccessMode.Present = ok
 		case 242:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBSupportIndicator.Value.decodeAPER(&sub, c), "CE-mode-B-SupportIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBSupportIndicator.Value.decodeAPER(&sub, c), at, "CE-mode-B-SupportIndicator", id, crit, CriticalityIgnore)
 			v.CEModeBSupportIndicator.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -17670,6 +17738,7 @@ func (v *HandoverRequired) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -17678,92 +17747,92 @@ func (v *HandoverRequired) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 1:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), "HandoverType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), at, "HandoverType", id, crit, CriticalityReject)
 		case 2:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 4:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TargetID.decodeAPER(&sub, c), "TargetID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TargetID.decodeAPER(&sub, c), at, "TargetID", id, crit, CriticalityReject)
 		case 79:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DirectForwardingPathAvailability.Value.decodeAPER(&sub, c), "Direct-Forwarding-Path-Availability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DirectForwardingPathAvailability.Value.decodeAPER(&sub, c), at, "Direct-Forwarding-Path-Availability", id, crit, CriticalityIgnore)
 			v.DirectForwardingPathAvailability.Present = ok
 		case 125:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SRVCCHOIndication.Value.decodeAPER(&sub, c), "SRVCCHOIndication", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SRVCCHOIndication.Value.decodeAPER(&sub, c), at, "SRVCCHOIndication", id, crit, CriticalityReject)
 			v.SRVCCHOIndication.Present = ok
 		case 104:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainer.decodeAPER(&sub, c), "Source-ToTarget-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainer.decodeAPER(&sub, c), at, "Source-ToTarget-TransparentContainer", id, crit, CriticalityReject)
 		case 138:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainerSecondary.Value.decodeAPER(&sub, c), "Source-ToTarget-TransparentContainer-Secondary", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainerSecondary.Value.decodeAPER(&sub, c), at, "Source-ToTarget-TransparentContainer-Secondary", id, crit, CriticalityReject)
 			v.SourceToTargetTransparentContainerSecondary.Present = ok
 		case 132:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MSClassmark2.Value.decodeAPER(&sub, c), "MSClassmark2", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MSClassmark2.Value.decodeAPER(&sub, c), at, "MSClassmark2", id, crit, CriticalityReject)
 			v.MSClassmark2.Present = ok
 		case 133:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MSClassmark3.Value.decodeAPER(&sub, c), "MSClassmark3", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MSClassmark3.Value.decodeAPER(&sub, c), at, "MSClassmark3", id, crit, CriticalityIgnore)
 			v.MSClassmark3.Present = ok
 		case 127:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), "CSG-Id", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), at, "CSG-Id", id, crit, CriticalityReject)
 			v.CSGId.Present = ok
 		case 145:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), "CellAccessMode", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), at, "CellAccessMode", id, crit, CriticalityReject)
 			v.CellAccessMode.Present = ok
 		case 150:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PSServiceNotAvailable.Value.decodeAPER(&sub, c), "PS-ServiceNotAvailable", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PSServiceNotAvailable.Value.decodeAPER(&sub, c), at, "PS-ServiceNotAvailable", id, crit, CriticalityIgnore)
 			v.PSServiceNotAvailable.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -17995,6 +18064,7 @@ func (v *HandoverRestrictionListExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -18003,42 +18073,42 @@ func (v *HandoverRestrictionListExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRrestrictioninEPSasSecondaryRAT.Value.decodeAPER(&sub, c), "NRrestrictioninEPSasSecondaryRAT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRrestrictioninEPSasSecondaryRAT.Value.decodeAPER(&sub, c), at, "NRrestrictioninEPSasSecondaryRAT", id, crit, CriticalityIgnore)
 			v.NRrestrictioninEPSasSecondaryRAT.Present = ok
 		case 270:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UnlicensedSpectrumRestriction.Value.decodeAPER(&sub, c), "UnlicensedSpectrumRestriction", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UnlicensedSpectrumRestriction.Value.decodeAPER(&sub, c), at, "UnlicensedSpectrumRestriction", id, crit, CriticalityIgnore)
 			v.UnlicensedSpectrumRestriction.Present = ok
 		case 282:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CNTypeRestrictions.Value.decodeAPER(&sub, c), "CNTypeRestrictions", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CNTypeRestrictions.Value.decodeAPER(&sub, c), at, "CNTypeRestrictions", id, crit, CriticalityIgnore)
 			v.CNTypeRestrictions.Present = ok
 		case 287:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRrestrictionin5GS.Value.decodeAPER(&sub, c), "NRrestrictionin5GS", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRrestrictionin5GS.Value.decodeAPER(&sub, c), at, "NRrestrictionin5GS", id, crit, CriticalityIgnore)
 			v.NRrestrictionin5GS.Present = ok
 		case 290:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LastNGRANPLMNIdentity.Value.decodeAPER(&sub, c), "LastNG-RANPLMNIdentity", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LastNGRANPLMNIdentity.Value.decodeAPER(&sub, c), at, "LastNG-RANPLMNIdentity", id, crit, CriticalityIgnore)
 			v.LastNGRANPLMNIdentity.Present = ok
 		case 336:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RATRestrictions.Value.decodeAPER(&sub, c), "RAT-Restrictions", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RATRestrictions.Value.decodeAPER(&sub, c), at, "RAT-Restrictions", id, crit, CriticalityIgnore)
 			v.RATRestrictions.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -18100,6 +18170,7 @@ func (v *HandoverSuccess) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -18108,13 +18179,13 @@ func (v *HandoverSuccess) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -18815,6 +18886,7 @@ func (v *ImmediateMDTExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -18823,63 +18895,63 @@ func (v *ImmediateMDTExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.M3Configuration.Value.decodeAPER(&sub, c), "M3Configuration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.M3Configuration.Value.decodeAPER(&sub, c), at, "M3Configuration", id, crit, CriticalityIgnore)
 			v.M3Configuration.Present = ok
 		case 172:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.M4Configuration.Value.decodeAPER(&sub, c), "M4Configuration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.M4Configuration.Value.decodeAPER(&sub, c), at, "M4Configuration", id, crit, CriticalityIgnore)
 			v.M4Configuration.Present = ok
 		case 173:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.M5Configuration.Value.decodeAPER(&sub, c), "M5Configuration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.M5Configuration.Value.decodeAPER(&sub, c), at, "M5Configuration", id, crit, CriticalityIgnore)
 			v.M5Configuration.Present = ok
 		case 174:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MDTLocationInfo.Value.decodeAPER(&sub, c), "MDT-Location-Info", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MDTLocationInfo.Value.decodeAPER(&sub, c), at, "MDT-Location-Info", id, crit, CriticalityIgnore)
 			v.MDTLocationInfo.Present = ok
 		case 220:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.M6Configuration.Value.decodeAPER(&sub, c), "M6Configuration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.M6Configuration.Value.decodeAPER(&sub, c), at, "M6Configuration", id, crit, CriticalityIgnore)
 			v.M6Configuration.Present = ok
 		case 221:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.M7Configuration.Value.decodeAPER(&sub, c), "M7Configuration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.M7Configuration.Value.decodeAPER(&sub, c), at, "M7Configuration", id, crit, CriticalityIgnore)
 			v.M7Configuration.Present = ok
 		case 284:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BluetoothMeasurementConfiguration.Value.decodeAPER(&sub, c), "BluetoothMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.BluetoothMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "BluetoothMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.BluetoothMeasurementConfiguration.Present = ok
 		case 285:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WLANMeasurementConfiguration.Value.decodeAPER(&sub, c), "WLANMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WLANMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "WLANMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.WLANMeasurementConfiguration.Present = ok
 		case 345:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SensorMeasurementConfiguration.Value.decodeAPER(&sub, c), "SensorMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SensorMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "SensorMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.SensorMeasurementConfiguration.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -19005,6 +19077,7 @@ func (v *InitialContextSetupFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -19013,25 +19086,25 @@ func (v *InitialContextSetupFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -19573,6 +19646,7 @@ func (v *InitialContextSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -19581,253 +19655,253 @@ func (v *InitialContextSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
 		case 24:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeSetupListCtxtSUReq.decodeAPER(&sub, c), "E-RABToBeSetupListCtxtSUReq", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABToBeSetupListCtxtSUReq.decodeAPER(&sub, c), at, "E-RABToBeSetupListCtxtSUReq", id, crit, CriticalityReject)
 		case 107:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), "UESecurityCapabilities", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityReject)
 		case 73:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityKey.decodeAPER(&sub, c), "SecurityKey", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityKey.decodeAPER(&sub, c), at, "SecurityKey", id, crit, CriticalityReject)
 		case 25:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TraceActivation.Value.decodeAPER(&sub, c), "TraceActivation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TraceActivation.Value.decodeAPER(&sub, c), at, "TraceActivation", id, crit, CriticalityIgnore)
 			v.TraceActivation.Present = ok
 		case 41:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), "HandoverRestrictionList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), at, "HandoverRestrictionList", id, crit, CriticalityIgnore)
 			v.HandoverRestrictionList.Present = ok
 		case 74:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 			v.UERadioCapability.Present = ok
 		case 106:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriberProfileIDforRFP.Value.decodeAPER(&sub, c), "SubscriberProfileIDforRFP", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriberProfileIDforRFP.Value.decodeAPER(&sub, c), at, "SubscriberProfileIDforRFP", id, crit, CriticalityIgnore)
 			v.SubscriberProfileIDforRFP.Present = ok
 		case 108:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSFallbackIndicator.Value.decodeAPER(&sub, c), "CSFallbackIndicator", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSFallbackIndicator.Value.decodeAPER(&sub, c), at, "CSFallbackIndicator", id, crit, CriticalityReject)
 			v.CSFallbackIndicator.Present = ok
 		case 124:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), "SRVCCOperationPossible", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), at, "SRVCCOperationPossible", id, crit, CriticalityIgnore)
 			v.SRVCCOperationPossible.Present = ok
 		case 146:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		case 159:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RegisteredLAI.Value.decodeAPER(&sub, c), "RegisteredLAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RegisteredLAI.Value.decodeAPER(&sub, c), at, "RegisteredLAI", id, crit, CriticalityIgnore)
 			v.RegisteredLAI.Present = ok
 		case 75:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIID.Value.decodeAPER(&sub, c), "GUMMEI-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GUMMEIID.Value.decodeAPER(&sub, c), at, "GUMMEI-ID", id, crit, CriticalityIgnore)
 			v.GUMMEIID.Present = ok
 		case 158:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID2.Value.decodeAPER(&sub, c), "MME-UE-S1AP-ID-2", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID2.Value.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID-2", id, crit, CriticalityIgnore)
 			v.MMEUES1APID2.Present = ok
 		case 165:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ManagementBasedMDTAllowed.Value.decodeAPER(&sub, c), "ManagementBasedMDTAllowed", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ManagementBasedMDTAllowed.Value.decodeAPER(&sub, c), at, "ManagementBasedMDTAllowed", id, crit, CriticalityIgnore)
 			v.ManagementBasedMDTAllowed.Present = ok
 		case 177:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ManagementBasedMDTPLMNList.Value.decodeAPER(&sub, c), "ManagementBasedMDTPLMNList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ManagementBasedMDTPLMNList.Value.decodeAPER(&sub, c), at, "ManagementBasedMDTPLMNList", id, crit, CriticalityIgnore)
 			v.ManagementBasedMDTPLMNList.Present = ok
 		case 187:
 			k = 18
 			if c.repeated(&seen[0], 18, &last, 18, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalCSFallbackIndicator.Value.decodeAPER(&sub, c), "AdditionalCSFallbackIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalCSFallbackIndicator.Value.decodeAPER(&sub, c), at, "AdditionalCSFallbackIndicator", id, crit, CriticalityIgnore)
 			v.AdditionalCSFallbackIndicator.Present = ok
 		case 192:
 			k = 19
 			if c.repeated(&seen[0], 19, &last, 19, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), "Masked-IMEISV", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), at, "Masked-IMEISV", id, crit, CriticalityIgnore)
 			v.MaskedIMEISV.Present = ok
 		case 196:
 			k = 20
 			if c.repeated(&seen[0], 20, &last, 20, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExpectedUEBehaviour.Value.decodeAPER(&sub, c), "ExpectedUEBehaviour", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExpectedUEBehaviour.Value.decodeAPER(&sub, c), at, "ExpectedUEBehaviour", id, crit, CriticalityIgnore)
 			v.ExpectedUEBehaviour.Present = ok
 		case 195:
 			k = 21
 			if c.repeated(&seen[0], 21, &last, 21, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), "ProSeAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), at, "ProSeAuthorized", id, crit, CriticalityIgnore)
 			v.ProSeAuthorized.Present = ok
 		case 241:
 			k = 22
 			if c.repeated(&seen[0], 22, &last, 22, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEUserPlaneCIoTSupportIndicator.Value.decodeAPER(&sub, c), "UEUserPlaneCIoTSupportIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEUserPlaneCIoTSupportIndicator.Value.decodeAPER(&sub, c), at, "UEUserPlaneCIoTSupportIndicator", id, crit, CriticalityIgnore)
 			v.UEUserPlaneCIoTSupportIndicator.Present = ok
 		case 240:
 			k = 23
 			if c.repeated(&seen[0], 23, &last, 23, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), "V2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "V2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.V2XServicesAuthorized.Present = ok
 		case 248:
 			k = 24
 			if c.repeated(&seen[0], 24, &last, 24, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.UESidelinkAggregateMaximumBitrate.Present = ok
 		case 251:
 			k = 25
 			if c.repeated(&seen[0], 25, &last, 25, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), at, "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
 			v.EnhancedCoverageRestricted.Present = ok
 		case 269:
 			k = 26
 			if c.repeated(&seen[0], 26, &last, 26, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), at, "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.NRUESecurityCapabilities.Present = ok
 		case 271:
 			k = 27
 			if c.repeated(&seen[0], 27, &last, 27, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), "CE-ModeBRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), at, "CE-ModeBRestricted", id, crit, CriticalityIgnore)
 			v.CEModeBRestricted.Present = ok
 		case 277:
 			k = 28
 			if c.repeated(&seen[0], 28, &last, 28, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), at, "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
 			v.AerialUEsubscriptionInformation.Present = ok
 		case 283:
 			k = 29
 			if c.repeated(&seen[0], 29, &last, 29, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), "PendingDataIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), at, "PendingDataIndication", id, crit, CriticalityIgnore)
 			v.PendingDataIndication.Present = ok
 		case 278:
 			k = 30
 			if c.repeated(&seen[0], 30, &last, 30, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), at, "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
 			v.SubscriptionBasedUEDifferentiationInfo.Present = ok
 		case 299:
 			k = 31
 			if c.repeated(&seen[0], 31, &last, 31, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), at, "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
 			v.AdditionalRRMPriorityIndex.Present = ok
 		case 301:
 			k = 32
 			if c.repeated(&seen[0], 32, &last, 32, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IABAuthorized.Value.decodeAPER(&sub, c), "IAB-Authorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IABAuthorized.Value.decodeAPER(&sub, c), at, "IAB-Authorized", id, crit, CriticalityIgnore)
 			v.IABAuthorized.Present = ok
 		case 306:
 			k = 33
 			if c.repeated(&seen[0], 33, &last, 33, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.NRV2XServicesAuthorized.Present = ok
 		case 307:
 			k = 34
 			if c.repeated(&seen[0], 34, &last, 34, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.NRUESidelinkAggregateMaximumBitrate.Present = ok
 		case 308:
 			k = 35
 			if c.repeated(&seen[0], 35, &last, 35, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), "PC5QoSParameters", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), at, "PC5QoSParameters", id, crit, CriticalityIgnore)
 			v.PC5QoSParameters.Present = ok
 		case 314:
 			k = 36
 			if c.repeated(&seen[0], 36, &last, 36, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -19945,6 +20019,7 @@ func (v *InitialContextSetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -19953,32 +20028,32 @@ func (v *InitialContextSetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 51:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABSetupListCtxtSURes.decodeAPER(&sub, c), "E-RABSetupListCtxtSURes", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABSetupListCtxtSURes.decodeAPER(&sub, c), at, "E-RABSetupListCtxtSURes", id, crit, CriticalityIgnore)
 		case 48:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToSetupListCtxtSURes.Value.decodeAPER(&sub, c), "E-RABFailedToSetupListCtxtSURes", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABFailedToSetupListCtxtSURes.Value.decodeAPER(&sub, c), at, "E-RABFailedToSetupListCtxtSURes", id, crit, CriticalityIgnore)
 			v.ERABFailedToSetupListCtxtSURes.Present = ok
 		case 58:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -20343,6 +20418,7 @@ func (v *InitialUEMessage) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -20351,163 +20427,163 @@ func (v *InitialUEMessage) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 26:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), "NAS-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityReject)
 		case 67:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), "TAI", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityReject)
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 134:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RRCEstablishmentCause.decodeAPER(&sub, c), "RRC-Establishment-Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RRCEstablishmentCause.decodeAPER(&sub, c), at, "RRC-Establishment-Cause", id, crit, CriticalityIgnore)
 		case 96:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.STMSI.Value.decodeAPER(&sub, c), "S-TMSI", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.STMSI.Value.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
 			v.STMSI.Present = ok
 		case 127:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), "CSG-Id", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), at, "CSG-Id", id, crit, CriticalityReject)
 			v.CSGId.Present = ok
 		case 75:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIID.Value.decodeAPER(&sub, c), "GUMMEI-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.GUMMEIID.Value.decodeAPER(&sub, c), at, "GUMMEI-ID", id, crit, CriticalityReject)
 			v.GUMMEIID.Present = ok
 		case 145:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), "CellAccessMode", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), at, "CellAccessMode", id, crit, CriticalityReject)
 			v.CellAccessMode.Present = ok
 		case 155:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GWTransportLayerAddress.Value.decodeAPER(&sub, c), "GW-TransportLayerAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GWTransportLayerAddress.Value.decodeAPER(&sub, c), at, "GW-TransportLayerAddress", id, crit, CriticalityIgnore)
 			v.GWTransportLayerAddress.Present = ok
 		case 160:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RelayNodeIndicator.Value.decodeAPER(&sub, c), "RelayNode-Indicator", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RelayNodeIndicator.Value.decodeAPER(&sub, c), at, "RelayNode-Indicator", id, crit, CriticalityReject)
 			v.RelayNodeIndicator.Present = ok
 		case 170:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIType.Value.decodeAPER(&sub, c), "GUMMEIType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GUMMEIType.Value.decodeAPER(&sub, c), at, "GUMMEIType", id, crit, CriticalityIgnore)
 			v.GUMMEIType.Present = ok
 		case 176:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), at, "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
 			v.TunnelInformationForBBF.Present = ok
 		case 184:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SIPTOLGWTransportLayerAddress.Value.decodeAPER(&sub, c), "SIPTO-L-GW-TransportLayerAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SIPTOLGWTransportLayerAddress.Value.decodeAPER(&sub, c), at, "SIPTO-L-GW-TransportLayerAddress", id, crit, CriticalityIgnore)
 			v.SIPTOLGWTransportLayerAddress.Present = ok
 		case 186:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), "LHN-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), at, "LHN-ID", id, crit, CriticalityIgnore)
 			v.LHNID.Present = ok
 		case 223:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEGroupID.Value.decodeAPER(&sub, c), "MME-Group-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEGroupID.Value.decodeAPER(&sub, c), at, "MME-Group-ID", id, crit, CriticalityIgnore)
 			v.MMEGroupID.Present = ok
 		case 230:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEUsageType.Value.decodeAPER(&sub, c), "UE-Usage-Type", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEUsageType.Value.decodeAPER(&sub, c), at, "UE-Usage-Type", id, crit, CriticalityIgnore)
 			v.UEUsageType.Present = ok
 		case 242:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBSupportIndicator.Value.decodeAPER(&sub, c), "CE-mode-B-SupportIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBSupportIndicator.Value.decodeAPER(&sub, c), at, "CE-mode-B-SupportIndicator", id, crit, CriticalityIgnore)
 			v.CEModeBSupportIndicator.Present = ok
 		case 246:
 			k = 18
 			if c.repeated(&seen[0], 18, &last, 18, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DCNID.Value.decodeAPER(&sub, c), "DCN-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DCNID.Value.decodeAPER(&sub, c), at, "DCN-ID", id, crit, CriticalityIgnore)
 			v.DCNID.Present = ok
 		case 250:
 			k = 19
 			if c.repeated(&seen[0], 19, &last, 19, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CoverageLevel.Value.decodeAPER(&sub, c), "Coverage-Level", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CoverageLevel.Value.decodeAPER(&sub, c), at, "Coverage-Level", id, crit, CriticalityIgnore)
 			v.CoverageLevel.Present = ok
 		case 263:
 			k = 20
 			if c.repeated(&seen[0], 20, &last, 20, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEApplicationLayerMeasurementCapability.Value.decodeAPER(&sub, c), "UE-Application-Layer-Measurement-Capability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEApplicationLayerMeasurementCapability.Value.decodeAPER(&sub, c), at, "UE-Application-Layer-Measurement-Capability", id, crit, CriticalityIgnore)
 			v.UEApplicationLayerMeasurementCapability.Present = ok
 		case 281:
 			k = 21
 			if c.repeated(&seen[0], 21, &last, 21, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EDTSession.Value.decodeAPER(&sub, c), "EDT-Session", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EDTSession.Value.decodeAPER(&sub, c), at, "EDT-Session", id, crit, CriticalityIgnore)
 			v.EDTSession.Present = ok
 		case 302:
 			k = 22
 			if c.repeated(&seen[0], 22, &last, 22, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IABNodeIndication.Value.decodeAPER(&sub, c), "IAB-Node-Indication", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.IABNodeIndication.Value.decodeAPER(&sub, c), at, "IAB-Node-Indication", id, crit, CriticalityReject)
 			v.IABNodeIndication.Present = ok
 		case 339:
 			k = 23
 			if c.repeated(&seen[0], 23, &last, 23, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -21413,6 +21489,7 @@ func (v *KillRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -21421,26 +21498,26 @@ func (v *KillRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), "MessageIdentifier", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), "SerialNumber", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
 		case 113:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WarningAreaList.Value.decodeAPER(&sub, c), "WarningAreaList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WarningAreaList.Value.decodeAPER(&sub, c), at, "WarningAreaList", id, crit, CriticalityIgnore)
 			v.WarningAreaList.Present = ok
 		case 191:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.KillAllWarningMessages.Value.decodeAPER(&sub, c), "KillAllWarningMessages", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.KillAllWarningMessages.Value.decodeAPER(&sub, c), at, "KillAllWarningMessages", id, crit, CriticalityReject)
 			v.KillAllWarningMessages.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -21537,6 +21614,7 @@ func (v *KillResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -21545,26 +21623,26 @@ func (v *KillResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), "MessageIdentifier", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), "SerialNumber", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
 		case 141:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BroadcastCancelledAreaList.Value.decodeAPER(&sub, c), "BroadcastCancelledAreaList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.BroadcastCancelledAreaList.Value.decodeAPER(&sub, c), at, "BroadcastCancelledAreaList", id, crit, CriticalityIgnore)
 			v.BroadcastCancelledAreaList.Present = ok
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -21998,6 +22076,7 @@ func (v *LastVisitedEUTRANCellInformationExtIEs) decodeAPER(d *aper.Decoder, c *
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -22006,21 +22085,21 @@ func (v *LastVisitedEUTRANCellInformationExtIEs) decodeAPER(d *aper.Decoder, c *
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeUEStayedInCellEnhancedGranularity.Value.decodeAPER(&sub, c), "Time-UE-StayedInCell-EnhancedGranularity", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeUEStayedInCellEnhancedGranularity.Value.decodeAPER(&sub, c), at, "Time-UE-StayedInCell-EnhancedGranularity", id, crit, CriticalityIgnore)
 			v.TimeUEStayedInCellEnhancedGranularity.Present = ok
 		case 168:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HOCause.Value.decodeAPER(&sub, c), "HO-Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.HOCause.Value.decodeAPER(&sub, c), at, "HO-Cause", id, crit, CriticalityIgnore)
 			v.HOCause.Present = ok
 		case 329:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LastVisitedPSCellList.Value.decodeAPER(&sub, c), "lastVisitedPSCellList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LastVisitedPSCellList.Value.decodeAPER(&sub, c), at, "lastVisitedPSCellList", id, crit, CriticalityIgnore)
 			v.LastVisitedPSCellList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -22471,6 +22550,7 @@ func (v *LocationReport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -22479,44 +22559,44 @@ func (v *LocationReport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 100:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 67:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), "TAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
 		case 98:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RequestType.decodeAPER(&sub, c), "RequestType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RequestType.decodeAPER(&sub, c), at, "RequestType", id, crit, CriticalityIgnore)
 		case 288:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), "PSCellInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), at, "PSCellInformation", id, crit, CriticalityIgnore)
 			v.PSCellInformation.Present = ok
 		case 339:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -22603,6 +22683,7 @@ func (v *LocationReportingControl) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -22611,19 +22692,19 @@ func (v *LocationReportingControl) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 98:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RequestType.decodeAPER(&sub, c), "RequestType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RequestType.decodeAPER(&sub, c), at, "RequestType", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -22703,6 +22784,7 @@ func (v *LocationReportingFailureIndication) decodeAPER(d *aper.Decoder, c *deco
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -22711,19 +22793,19 @@ func (v *LocationReportingFailureIndication) decodeAPER(d *aper.Decoder, c *deco
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -22928,6 +23010,7 @@ func (v *LoggedMDTExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -22936,28 +23019,28 @@ func (v *LoggedMDTExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BluetoothMeasurementConfiguration.Value.decodeAPER(&sub, c), "BluetoothMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.BluetoothMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "BluetoothMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.BluetoothMeasurementConfiguration.Present = ok
 		case 285:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WLANMeasurementConfiguration.Value.decodeAPER(&sub, c), "WLANMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WLANMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "WLANMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.WLANMeasurementConfiguration.Present = ok
 		case 344:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LoggedMDTTrigger.Value.decodeAPER(&sub, c), "LoggedMDTTrigger", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LoggedMDTTrigger.Value.decodeAPER(&sub, c), at, "LoggedMDTTrigger", id, crit, CriticalityIgnore)
 			v.LoggedMDTTrigger.Present = ok
 		case 345:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SensorMeasurementConfiguration.Value.decodeAPER(&sub, c), "SensorMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SensorMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "SensorMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.SensorMeasurementConfiguration.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -23851,6 +23934,7 @@ func (v *MDTConfigurationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -23859,7 +23943,7 @@ func (v *MDTConfigurationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SignallingBasedMDTPLMNList.Value.decodeAPER(&sub, c), "SignallingBasedMDTPLMNList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SignallingBasedMDTPLMNList.Value.decodeAPER(&sub, c), at, "SignallingBasedMDTPLMNList", id, crit, CriticalityIgnore)
 			v.SignallingBasedMDTPLMNList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -23999,10 +24083,11 @@ func (v *MDTModeExtension) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 	if err != nil {
 		return err
 	}
+	at := c.at
 	if id != 197 {
 		return c.unknownIE(id, crit)
 	}
-	if _, err := c.ieDone(&sub, (*LoggedMBSFNMDT)(v).decodeAPER(&sub, c), "LoggedMBSFNMDT", id, crit, CriticalityIgnore); err != nil {
+	if _, err := c.ieDone(&sub, (*LoggedMBSFNMDT)(v).decodeAPER(&sub, c), at, "LoggedMBSFNMDT", id, crit, CriticalityIgnore); err != nil {
 		return err
 	}
 	return nil
@@ -24083,6 +24168,7 @@ func (v *MMECPRelocationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24091,13 +24177,13 @@ func (v *MMECPRelocationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24201,6 +24287,7 @@ func (v *MMEConfigurationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24209,21 +24296,21 @@ func (v *MMEConfigurationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SONConfigurationTransferMCT.Value.decodeAPER(&sub, c), "SONConfigurationTransferMCT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SONConfigurationTransferMCT.Value.decodeAPER(&sub, c), at, "SONConfigurationTransferMCT", id, crit, CriticalityIgnore)
 			v.SONConfigurationTransferMCT.Present = ok
 		case 295:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENDCSONConfigurationTransferMCT.Value.decodeAPER(&sub, c), "EN-DCSONConfigurationTransfer-MCT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENDCSONConfigurationTransferMCT.Value.decodeAPER(&sub, c), at, "EN-DCSONConfigurationTransfer-MCT", id, crit, CriticalityIgnore)
 			v.ENDCSONConfigurationTransferMCT.Present = ok
 		case 309:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IntersystemSONConfigurationTransferMCT.Value.decodeAPER(&sub, c), "IntersystemSONConfigurationTransferMCT", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IntersystemSONConfigurationTransferMCT.Value.decodeAPER(&sub, c), at, "IntersystemSONConfigurationTransferMCT", id, crit, CriticalityIgnore)
 			v.IntersystemSONConfigurationTransferMCT.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -24324,6 +24411,7 @@ func (v *MMEConfigurationUpdate) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24332,28 +24420,28 @@ func (v *MMEConfigurationUpdate) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEname.Value.decodeAPER(&sub, c), "MMEname", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEname.Value.decodeAPER(&sub, c), at, "MMEname", id, crit, CriticalityIgnore)
 			v.MMEname.Present = ok
 		case 105:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ServedGUMMEIs.Value.decodeAPER(&sub, c), "ServedGUMMEIs", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ServedGUMMEIs.Value.decodeAPER(&sub, c), at, "ServedGUMMEIs", id, crit, CriticalityReject)
 			v.ServedGUMMEIs.Present = ok
 		case 87:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RelativeMMECapacity.Value.decodeAPER(&sub, c), "RelativeMMECapacity", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RelativeMMECapacity.Value.decodeAPER(&sub, c), at, "RelativeMMECapacity", id, crit, CriticalityReject)
 			v.RelativeMMECapacity.Present = ok
 		case 247:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ServedDCNs.Value.decodeAPER(&sub, c), "ServedDCNs", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ServedDCNs.Value.decodeAPER(&sub, c), at, "ServedDCNs", id, crit, CriticalityIgnore)
 			v.ServedDCNs.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -24412,6 +24500,7 @@ func (v *MMEConfigurationUpdateAcknowledge) decodeAPER(d *aper.Decoder, c *decod
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24420,7 +24509,7 @@ func (v *MMEConfigurationUpdateAcknowledge) decodeAPER(d *aper.Decoder, c *decod
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -24502,6 +24591,7 @@ func (v *MMEConfigurationUpdateFailure) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24510,20 +24600,20 @@ func (v *MMEConfigurationUpdateFailure) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 65:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeToWait.Value.decodeAPER(&sub, c), "TimeToWait", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeToWait.Value.decodeAPER(&sub, c), at, "TimeToWait", id, crit, CriticalityIgnore)
 			v.TimeToWait.Present = ok
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -24580,6 +24670,7 @@ func (v *MMEDirectInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24588,7 +24679,7 @@ func (v *MMEDirectInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.InterSystemInformationTransferTypeMDT.decodeAPER(&sub, c), "Inter-SystemInformationTransferTypeMDT", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.InterSystemInformationTransferTypeMDT.decodeAPER(&sub, c), at, "Inter-SystemInformationTransferTypeMDT", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24662,6 +24753,7 @@ func (v *MMEEarlyStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24670,19 +24762,19 @@ func (v *MMEEarlyStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 321:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBEarlyStatusTransferTransparentContainer.decodeAPER(&sub, c), "eNB-EarlyStatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBEarlyStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-EarlyStatusTransfer-TransparentContainer", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24870,6 +24962,7 @@ func (v *MMEStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -24878,19 +24971,19 @@ func (v *MMEStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 90:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBStatusTransferTransparentContainer.decodeAPER(&sub, c), "eNB-StatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-StatusTransfer-TransparentContainer", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -25625,6 +25718,7 @@ func (v *NASDeliveryIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -25633,13 +25727,13 @@ func (v *NASDeliveryIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -25725,6 +25819,7 @@ func (v *NASNonDeliveryIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -25733,25 +25828,25 @@ func (v *NASNonDeliveryIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 26:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), "NAS-PDU", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityIgnore)
 		case 2:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -26950,6 +27045,7 @@ func (v *OverloadStart) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -26958,20 +27054,20 @@ func (v *OverloadStart) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.OverloadResponse.decodeAPER(&sub, c), "OverloadResponse", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.OverloadResponse.decodeAPER(&sub, c), at, "OverloadResponse", id, crit, CriticalityReject)
 		case 154:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIList.Value.decodeAPER(&sub, c), "GUMMEIList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GUMMEIList.Value.decodeAPER(&sub, c), at, "GUMMEIList", id, crit, CriticalityIgnore)
 			v.GUMMEIList.Present = ok
 		case 161:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TrafficLoadReductionIndication.Value.decodeAPER(&sub, c), "TrafficLoadReductionIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TrafficLoadReductionIndication.Value.decodeAPER(&sub, c), at, "TrafficLoadReductionIndication", id, crit, CriticalityIgnore)
 			v.TrafficLoadReductionIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -27033,6 +27129,7 @@ func (v *OverloadStop) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -27041,7 +27138,7 @@ func (v *OverloadStop) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIList.Value.decodeAPER(&sub, c), "GUMMEIList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GUMMEIList.Value.decodeAPER(&sub, c), at, "GUMMEIList", id, crit, CriticalityIgnore)
 			v.GUMMEIList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -27496,6 +27593,7 @@ func (v *PWSFailureIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -27504,13 +27602,13 @@ func (v *PWSFailureIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PWSfailedECGIList.decodeAPER(&sub, c), "PWSfailedECGIList", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.PWSfailedECGIList.decodeAPER(&sub, c), at, "PWSfailedECGIList", id, crit, CriticalityReject)
 		case 59:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), "Global-ENB-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), at, "Global-ENB-ID", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -27601,6 +27699,7 @@ func (v *PWSRestartIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -27609,25 +27708,25 @@ func (v *PWSRestartIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ECGIListForRestart.decodeAPER(&sub, c), "ECGIListForRestart", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ECGIListForRestart.decodeAPER(&sub, c), at, "ECGIListForRestart", id, crit, CriticalityReject)
 		case 59:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), "Global-ENB-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), at, "Global-ENB-ID", id, crit, CriticalityReject)
 		case 188:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAIListForRestart.decodeAPER(&sub, c), "TAIListForRestart", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.TAIListForRestart.decodeAPER(&sub, c), at, "TAIListForRestart", id, crit, CriticalityReject)
 		case 190:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EmergencyAreaIDListForRestart.Value.decodeAPER(&sub, c), "EmergencyAreaIDListForRestart", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.EmergencyAreaIDListForRestart.Value.decodeAPER(&sub, c), at, "EmergencyAreaIDListForRestart", id, crit, CriticalityReject)
 			v.EmergencyAreaIDListForRestart.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -27977,6 +28076,7 @@ func (v *Paging) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -27985,129 +28085,129 @@ func (v *Paging) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEIdentityIndexValue.decodeAPER(&sub, c), "UEIdentityIndexValue", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEIdentityIndexValue.decodeAPER(&sub, c), at, "UEIdentityIndexValue", id, crit, CriticalityIgnore)
 		case 43:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEPagingID.decodeAPER(&sub, c), "UEPagingID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEPagingID.decodeAPER(&sub, c), at, "UEPagingID", id, crit, CriticalityIgnore)
 		case 44:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PagingDRX.Value.decodeAPER(&sub, c), "pagingDRX", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PagingDRX.Value.decodeAPER(&sub, c), at, "pagingDRX", id, crit, CriticalityIgnore)
 			v.PagingDRX.Present = ok
 		case 109:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CNDomain.decodeAPER(&sub, c), "CNDomain", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CNDomain.decodeAPER(&sub, c), at, "CNDomain", id, crit, CriticalityIgnore)
 		case 46:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAIList.decodeAPER(&sub, c), "TAIList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TAIList.decodeAPER(&sub, c), at, "TAIList", id, crit, CriticalityIgnore)
 		case 128:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGIdList.Value.decodeAPER(&sub, c), "CSG-IdList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGIdList.Value.decodeAPER(&sub, c), at, "CSG-IdList", id, crit, CriticalityIgnore)
 			v.CSGIdList.Present = ok
 		case 151:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PagingPriority.Value.decodeAPER(&sub, c), "PagingPriority", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PagingPriority.Value.decodeAPER(&sub, c), at, "PagingPriority", id, crit, CriticalityIgnore)
 			v.PagingPriority.Present = ok
 		case 198:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityForPaging.Value.decodeAPER(&sub, c), "UERadioCapabilityForPaging", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityForPaging.Value.decodeAPER(&sub, c), at, "UERadioCapabilityForPaging", id, crit, CriticalityIgnore)
 			v.UERadioCapabilityForPaging.Present = ok
 		case 211:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AssistanceDataForPaging.Value.decodeAPER(&sub, c), "AssistanceDataForPaging", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AssistanceDataForPaging.Value.decodeAPER(&sub, c), at, "AssistanceDataForPaging", id, crit, CriticalityIgnore)
 			v.AssistanceDataForPaging.Present = ok
 		case 227:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PagingEDRXInformation.Value.decodeAPER(&sub, c), "Paging-eDRXInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PagingEDRXInformation.Value.decodeAPER(&sub, c), at, "Paging-eDRXInformation", id, crit, CriticalityIgnore)
 			v.PagingEDRXInformation.Present = ok
 		case 231:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedUEIdentityIndexValue.Value.decodeAPER(&sub, c), "extended-UEIdentityIndexValue", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedUEIdentityIndexValue.Value.decodeAPER(&sub, c), at, "extended-UEIdentityIndexValue", id, crit, CriticalityIgnore)
 			v.ExtendedUEIdentityIndexValue.Present = ok
 		case 239:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NBIoTPagingEDRXInformation.Value.decodeAPER(&sub, c), "NB-IoT-Paging-eDRXInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NBIoTPagingEDRXInformation.Value.decodeAPER(&sub, c), at, "NB-IoT-Paging-eDRXInformation", id, crit, CriticalityIgnore)
 			v.NBIoTPagingEDRXInformation.Present = ok
 		case 244:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NBIoTUEIdentityIndexValue.Value.decodeAPER(&sub, c), "NB-IoT-UEIdentityIndexValue", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NBIoTUEIdentityIndexValue.Value.decodeAPER(&sub, c), at, "NB-IoT-UEIdentityIndexValue", id, crit, CriticalityIgnore)
 			v.NBIoTUEIdentityIndexValue.Present = ok
 		case 251:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), at, "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
 			v.EnhancedCoverageRestricted.Present = ok
 		case 271:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), "CE-ModeBRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), at, "CE-ModeBRestricted", id, crit, CriticalityIgnore)
 			v.CEModeBRestricted.Present = ok
 		case 304:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DataSize.Value.decodeAPER(&sub, c), "DataSize", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DataSize.Value.decodeAPER(&sub, c), at, "DataSize", id, crit, CriticalityIgnore)
 			v.DataSize.Present = ok
 		case 323:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WUSAssistanceInformation.Value.decodeAPER(&sub, c), "WUS-Assistance-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WUSAssistanceInformation.Value.decodeAPER(&sub, c), at, "WUS-Assistance-Information", id, crit, CriticalityIgnore)
 			v.WUSAssistanceInformation.Present = ok
 		case 324:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NBIoTPagingDRX.Value.decodeAPER(&sub, c), "NB-IoT-PagingDRX", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NBIoTPagingDRX.Value.decodeAPER(&sub, c), at, "NB-IoT-PagingDRX", id, crit, CriticalityIgnore)
 			v.NBIoTPagingDRX.Present = ok
 		case 331:
 			k = 18
 			if c.repeated(&seen[0], 18, &last, 18, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PagingCause.Value.decodeAPER(&sub, c), "PagingCause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PagingCause.Value.decodeAPER(&sub, c), at, "PagingCause", id, crit, CriticalityIgnore)
 			v.PagingCause.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -28724,6 +28824,7 @@ func (v *PathSwitchRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -28732,106 +28833,106 @@ func (v *PathSwitchRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 22:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeSwitchedDLList.decodeAPER(&sub, c), "E-RABToBeSwitchedDLList", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABToBeSwitchedDLList.decodeAPER(&sub, c), at, "E-RABToBeSwitchedDLList", id, crit, CriticalityReject)
 		case 88:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceMMEUES1APID.decodeAPER(&sub, c), "SourceMME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SourceMMEUES1APID.decodeAPER(&sub, c), at, "SourceMME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 67:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), "TAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
 		case 107:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), "UESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityIgnore)
 		case 127:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), "CSG-Id", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGId.Value.decodeAPER(&sub, c), at, "CSG-Id", id, crit, CriticalityIgnore)
 			v.CSGId.Present = ok
 		case 145:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), "CellAccessMode", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CellAccessMode.Value.decodeAPER(&sub, c), at, "CellAccessMode", id, crit, CriticalityIgnore)
 			v.CellAccessMode.Present = ok
 		case 157:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceMMEGUMMEI.Value.decodeAPER(&sub, c), "SourceMME-GUMMEI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SourceMMEGUMMEI.Value.decodeAPER(&sub, c), at, "SourceMME-GUMMEI", id, crit, CriticalityIgnore)
 			v.SourceMMEGUMMEI.Present = ok
 		case 146:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		case 176:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TunnelInformationForBBF.Value.decodeAPER(&sub, c), at, "Tunnel-Information-for-BBF", id, crit, CriticalityIgnore)
 			v.TunnelInformationForBBF.Present = ok
 		case 186:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), "LHN-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), at, "LHN-ID", id, crit, CriticalityIgnore)
 			v.LHNID.Present = ok
 		case 245:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RRCResumeCause.Value.decodeAPER(&sub, c), "RRC-Resume-Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RRCResumeCause.Value.decodeAPER(&sub, c), at, "RRC-Resume-Cause", id, crit, CriticalityIgnore)
 			v.RRCResumeCause.Present = ok
 		case 269:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), at, "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.NRUESecurityCapabilities.Present = ok
 		case 288:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), "PSCellInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), at, "PSCellInformation", id, crit, CriticalityIgnore)
 			v.PSCellInformation.Present = ok
 		case 339:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -29257,6 +29358,7 @@ func (v *PathSwitchRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -29265,186 +29367,186 @@ func (v *PathSwitchRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.UEaggregateMaximumBitrate.Present = ok
 		case 95:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeSwitchedULList.Value.decodeAPER(&sub, c), "E-RABToBeSwitchedULList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABToBeSwitchedULList.Value.decodeAPER(&sub, c), at, "E-RABToBeSwitchedULList", id, crit, CriticalityIgnore)
 			v.ERABToBeSwitchedULList.Present = ok
 		case 33:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeReleasedList.Value.decodeAPER(&sub, c), "E-RABToBeReleasedList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABToBeReleasedList.Value.decodeAPER(&sub, c), at, "E-RABToBeReleasedList", id, crit, CriticalityIgnore)
 			v.ERABToBeReleasedList.Present = ok
 		case 40:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityContext.decodeAPER(&sub, c), "SecurityContext", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityContext.decodeAPER(&sub, c), at, "SecurityContext", id, crit, CriticalityReject)
 		case 58:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 158:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID2.Value.decodeAPER(&sub, c), "MME-UE-S1AP-ID-2", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID2.Value.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID-2", id, crit, CriticalityIgnore)
 			v.MMEUES1APID2.Present = ok
 		case 146:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		case 195:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), "ProSeAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), at, "ProSeAuthorized", id, crit, CriticalityIgnore)
 			v.ProSeAuthorized.Present = ok
 		case 241:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEUserPlaneCIoTSupportIndicator.Value.decodeAPER(&sub, c), "UEUserPlaneCIoTSupportIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEUserPlaneCIoTSupportIndicator.Value.decodeAPER(&sub, c), at, "UEUserPlaneCIoTSupportIndicator", id, crit, CriticalityIgnore)
 			v.UEUserPlaneCIoTSupportIndicator.Present = ok
 		case 240:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), "V2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "V2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.V2XServicesAuthorized.Present = ok
 		case 248:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.UESidelinkAggregateMaximumBitrate.Present = ok
 		case 251:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EnhancedCoverageRestricted.Value.decodeAPER(&sub, c), at, "EnhancedCoverageRestricted", id, crit, CriticalityIgnore)
 			v.EnhancedCoverageRestricted.Present = ok
 		case 269:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), at, "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.NRUESecurityCapabilities.Present = ok
 		case 271:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), "CE-ModeBRestricted", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CEModeBRestricted.Value.decodeAPER(&sub, c), at, "CE-ModeBRestricted", id, crit, CriticalityIgnore)
 			v.CEModeBRestricted.Present = ok
 		case 277:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), at, "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
 			v.AerialUEsubscriptionInformation.Present = ok
 		case 283:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), "PendingDataIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), at, "PendingDataIndication", id, crit, CriticalityIgnore)
 			v.PendingDataIndication.Present = ok
 		case 278:
 			k = 18
 			if c.repeated(&seen[0], 18, &last, 18, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), at, "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
 			v.SubscriptionBasedUEDifferentiationInfo.Present = ok
 		case 41:
 			k = 19
 			if c.repeated(&seen[0], 19, &last, 19, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), "HandoverRestrictionList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.HandoverRestrictionList.Value.decodeAPER(&sub, c), at, "HandoverRestrictionList", id, crit, CriticalityIgnore)
 			v.HandoverRestrictionList.Present = ok
 		case 299:
 			k = 20
 			if c.repeated(&seen[0], 20, &last, 20, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), at, "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
 			v.AdditionalRRMPriorityIndex.Present = ok
 		case 306:
 			k = 21
 			if c.repeated(&seen[0], 21, &last, 21, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.NRV2XServicesAuthorized.Present = ok
 		case 307:
 			k = 22
 			if c.repeated(&seen[0], 22, &last, 22, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.NRUESidelinkAggregateMaximumBitrate.Present = ok
 		case 308:
 			k = 23
 			if c.repeated(&seen[0], 23, &last, 23, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), "PC5QoSParameters", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), at, "PC5QoSParameters", id, crit, CriticalityIgnore)
 			v.PC5QoSParameters.Present = ok
 		case 314:
 			k = 24
 			if c.repeated(&seen[0], 24, &last, 24, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		case 107:
 			k = 25
 			if c.repeated(&seen[0], 25, &last, 25, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.Value.decodeAPER(&sub, c), "UESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.Value.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.UESecurityCapabilities.Present = ok
 		case 341:
 			k = 26
 			if c.repeated(&seen[0], 26, &last, 26, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABToBeUpdatedList.Value.decodeAPER(&sub, c), "E-RABToBeUpdatedList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABToBeUpdatedList.Value.decodeAPER(&sub, c), at, "E-RABToBeUpdatedList", id, crit, CriticalityIgnore)
 			v.ERABToBeUpdatedList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -29539,6 +29641,7 @@ func (v *PathSwitchRequestFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -29547,25 +29650,25 @@ func (v *PathSwitchRequestFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -29998,6 +30101,7 @@ func (v *ProSeAuthorizedExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -30006,7 +30110,7 @@ func (v *ProSeAuthorizedExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ProSeUEtoNetworkRelaying.Value.decodeAPER(&sub, c), "ProSeUEtoNetworkRelaying", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ProSeUEtoNetworkRelaying.Value.decodeAPER(&sub, c), at, "ProSeUEtoNetworkRelaying", id, crit, CriticalityIgnore)
 			v.ProSeUEtoNetworkRelaying.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -30672,6 +30776,7 @@ func (v *RLFReportInformationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -30680,7 +30785,7 @@ func (v *RLFReportInformationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NBIoTRLFReportContainer.Value.decodeAPER(&sub, c), "NB-IoT-RLF-Report-Container", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NBIoTRLFReportContainer.Value.decodeAPER(&sub, c), at, "NB-IoT-RLF-Report-Container", id, crit, CriticalityIgnore)
 			v.NBIoTRLFReportContainer.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -31037,6 +31142,7 @@ func (v *RecommendedCellList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 214 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -31044,7 +31150,7 @@ func (v *RecommendedCellList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x RecommendedCellItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "RecommendedCellItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "RecommendedCellItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -31159,6 +31265,7 @@ func (v *RecommendedENBList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 215 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -31166,7 +31273,7 @@ func (v *RecommendedENBList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x RecommendedENBItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "RecommendedENBItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "RecommendedENBItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -31535,6 +31642,7 @@ func (v *RequestTypeExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -31543,7 +31651,7 @@ func (v *RequestTypeExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RequestTypeAdditionalInfo.Value.decodeAPER(&sub, c), "RequestTypeAdditionalInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RequestTypeAdditionalInfo.Value.decodeAPER(&sub, c), at, "RequestTypeAdditionalInfo", id, crit, CriticalityIgnore)
 			v.RequestTypeAdditionalInfo.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -31687,6 +31795,7 @@ func (v *RerouteNASRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -31695,39 +31804,39 @@ func (v *RerouteNASRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 0:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.Value.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.Value.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 			v.MMEUES1APID.Present = ok
 		case 225:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.S1Message.decodeAPER(&sub, c), "S1-Message", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.S1Message.decodeAPER(&sub, c), at, "S1-Message", id, crit, CriticalityReject)
 		case 223:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEGroupID.decodeAPER(&sub, c), "MME-Group-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEGroupID.decodeAPER(&sub, c), at, "MME-Group-ID", id, crit, CriticalityReject)
 		case 224:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalGUTI.Value.decodeAPER(&sub, c), "Additional-GUTI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalGUTI.Value.decodeAPER(&sub, c), at, "Additional-GUTI", id, crit, CriticalityIgnore)
 			v.AdditionalGUTI.Present = ok
 		case 230:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEUsageType.Value.decodeAPER(&sub, c), "UE-Usage-Type", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEUsageType.Value.decodeAPER(&sub, c), at, "UE-Usage-Type", id, crit, CriticalityIgnore)
 			v.UEUsageType.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -31799,6 +31908,7 @@ func (v *Reset) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -31807,13 +31917,13 @@ func (v *Reset) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 92:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ResetType.decodeAPER(&sub, c), "ResetType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ResetType.decodeAPER(&sub, c), at, "ResetType", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -31891,6 +32001,7 @@ func (v *ResetAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -31899,14 +32010,14 @@ func (v *ResetAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEAssociatedLogicalS1ConnectionListResAck.Value.decodeAPER(&sub, c), "UE-associatedLogicalS1-ConnectionListResAck", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEAssociatedLogicalS1ConnectionListResAck.Value.decodeAPER(&sub, c), at, "UE-associatedLogicalS1-ConnectionListResAck", id, crit, CriticalityIgnore)
 			v.UEAssociatedLogicalS1ConnectionListResAck.Present = ok
 		case 58:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -32056,6 +32167,7 @@ func (v *RetrieveUEInformation) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -32064,7 +32176,7 @@ func (v *RetrieveUEInformation) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), "S-TMSI", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -32178,6 +32290,7 @@ func (v *S1SetupFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -32186,20 +32299,20 @@ func (v *S1SetupFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 65:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeToWait.Value.decodeAPER(&sub, c), "TimeToWait", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeToWait.Value.decodeAPER(&sub, c), at, "TimeToWait", id, crit, CriticalityIgnore)
 			v.TimeToWait.Present = ok
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -32344,6 +32457,7 @@ func (v *S1SetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -32352,53 +32466,53 @@ func (v *S1SetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), "Global-ENB-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), at, "Global-ENB-ID", id, crit, CriticalityReject)
 		case 60:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBname.Value.decodeAPER(&sub, c), "eNBname", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBname.Value.decodeAPER(&sub, c), at, "eNBname", id, crit, CriticalityIgnore)
 			v.ENBname.Present = ok
 		case 64:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SupportedTAs.decodeAPER(&sub, c), "SupportedTAs", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SupportedTAs.decodeAPER(&sub, c), at, "SupportedTAs", id, crit, CriticalityReject)
 		case 137:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DefaultPagingDRX.decodeAPER(&sub, c), "DefaultPagingDRX", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DefaultPagingDRX.decodeAPER(&sub, c), at, "DefaultPagingDRX", id, crit, CriticalityIgnore)
 		case 128:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGIdList.Value.decodeAPER(&sub, c), "CSG-IdList", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGIdList.Value.decodeAPER(&sub, c), at, "CSG-IdList", id, crit, CriticalityReject)
 			v.CSGIdList.Present = ok
 		case 228:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERetentionInformation.Value.decodeAPER(&sub, c), "UE-RetentionInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERetentionInformation.Value.decodeAPER(&sub, c), at, "UE-RetentionInformation", id, crit, CriticalityIgnore)
 			v.UERetentionInformation.Present = ok
 		case 234:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NBIoTDefaultPagingDRX.Value.decodeAPER(&sub, c), "NB-IoT-DefaultPagingDRX", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NBIoTDefaultPagingDRX.Value.decodeAPER(&sub, c), at, "NB-IoT-DefaultPagingDRX", id, crit, CriticalityIgnore)
 			v.NBIoTDefaultPagingDRX.Present = ok
 		case 291:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ConnectedengNBList.Value.decodeAPER(&sub, c), "ConnectedengNBList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ConnectedengNBList.Value.decodeAPER(&sub, c), at, "ConnectedengNBList", id, crit, CriticalityIgnore)
 			v.ConnectedengNBList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -32554,6 +32668,7 @@ func (v *S1SetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -32562,54 +32677,54 @@ func (v *S1SetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEname.Value.decodeAPER(&sub, c), "MMEname", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEname.Value.decodeAPER(&sub, c), at, "MMEname", id, crit, CriticalityIgnore)
 			v.MMEname.Present = ok
 		case 105:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ServedGUMMEIs.decodeAPER(&sub, c), "ServedGUMMEIs", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ServedGUMMEIs.decodeAPER(&sub, c), at, "ServedGUMMEIs", id, crit, CriticalityReject)
 		case 87:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RelativeMMECapacity.decodeAPER(&sub, c), "RelativeMMECapacity", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RelativeMMECapacity.decodeAPER(&sub, c), at, "RelativeMMECapacity", id, crit, CriticalityIgnore)
 		case 163:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMERelaySupportIndicator.Value.decodeAPER(&sub, c), "MMERelaySupportIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMERelaySupportIndicator.Value.decodeAPER(&sub, c), at, "MMERelaySupportIndicator", id, crit, CriticalityIgnore)
 			v.MMERelaySupportIndicator.Present = ok
 		case 58:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 228:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERetentionInformation.Value.decodeAPER(&sub, c), "UE-RetentionInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERetentionInformation.Value.decodeAPER(&sub, c), at, "UE-RetentionInformation", id, crit, CriticalityIgnore)
 			v.UERetentionInformation.Present = ok
 		case 247:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ServedDCNs.Value.decodeAPER(&sub, c), "ServedDCNs", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ServedDCNs.Value.decodeAPER(&sub, c), at, "ServedDCNs", id, crit, CriticalityIgnore)
 			v.ServedDCNs.Present = ok
 		case 303:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IABSupported.Value.decodeAPER(&sub, c), "IAB-Supported", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IABSupported.Value.decodeAPER(&sub, c), at, "IAB-Supported", id, crit, CriticalityIgnore)
 			v.IABSupported.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -32737,6 +32852,7 @@ func (v *SONConfigurationTransferExtIEs) decodeAPER(d *aper.Decoder, c *decodeCt
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -32745,14 +32861,14 @@ func (v *SONConfigurationTransferExtIEs) decodeAPER(d *aper.Decoder, c *decodeCt
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.X2TNLConfigurationInfo.Value.decodeAPER(&sub, c), "x2TNLConfigurationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.X2TNLConfigurationInfo.Value.decodeAPER(&sub, c), at, "x2TNLConfigurationInfo", id, crit, CriticalityIgnore)
 			v.X2TNLConfigurationInfo.Present = ok
 		case 209:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SynchronisationInformation.Value.decodeAPER(&sub, c), "Synchronisation-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SynchronisationInformation.Value.decodeAPER(&sub, c), at, "Synchronisation-Information", id, crit, CriticalityIgnore)
 			v.SynchronisationInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -32861,10 +32977,11 @@ func (v *SONInformationExtension) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 	if err != nil {
 		return err
 	}
+	at := c.at
 	if id != 206 {
 		return c.unknownIE(id, crit)
 	}
-	if _, err := c.ieDone(&sub, (*SONInformationReport)(v).decodeAPER(&sub, c), "SON-Information-Report", id, crit, CriticalityIgnore); err != nil {
+	if _, err := c.ieDone(&sub, (*SONInformationReport)(v).decodeAPER(&sub, c), at, "SON-Information-Report", id, crit, CriticalityIgnore); err != nil {
 		return err
 	}
 	return nil
@@ -32965,6 +33082,7 @@ func (v *SONInformationReplyExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -32973,14 +33091,14 @@ func (v *SONInformationReplyExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeSynchronisationInfo.Value.decodeAPER(&sub, c), "Time-Synchronisation-Info", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeSynchronisationInfo.Value.decodeAPER(&sub, c), at, "Time-Synchronisation-Info", id, crit, CriticalityIgnore)
 			v.TimeSynchronisationInfo.Present = ok
 		case 208:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MutingPatternInformation.Value.decodeAPER(&sub, c), "Muting-Pattern-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MutingPatternInformation.Value.decodeAPER(&sub, c), at, "Muting-Pattern-Information", id, crit, CriticalityIgnore)
 			v.MutingPatternInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -33934,6 +34052,7 @@ func (v *SecondaryRATDataUsageReport) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -33942,39 +34061,39 @@ func (v *SecondaryRATDataUsageReport) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 264:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 		case 266:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.HandoverFlag.Value.decodeAPER(&sub, c), "HandoverFlag", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.HandoverFlag.Value.decodeAPER(&sub, c), at, "HandoverFlag", id, crit, CriticalityIgnore)
 			v.HandoverFlag.Present = ok
 		case 189:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		case 297:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeSinceSecondaryNodeRelease.Value.decodeAPER(&sub, c), "TimeSinceSecondaryNodeRelease", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeSinceSecondaryNodeRelease.Value.decodeAPER(&sub, c), at, "TimeSinceSecondaryNodeRelease", id, crit, CriticalityIgnore)
 			v.TimeSinceSecondaryNodeRelease.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -34085,6 +34204,7 @@ func (v *SecondaryRATDataUsageReportList) decodeAPER(d *aper.Decoder, c *decodeC
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 265 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -34092,7 +34212,7 @@ func (v *SecondaryRATDataUsageReportList) decodeAPER(d *aper.Decoder, c *decodeC
 			continue
 		}
 		var x SecondaryRATDataUsageReportItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "SecondaryRATDataUsageReportItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -34766,6 +34886,7 @@ func (v *ServedGUMMEIsItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -34774,7 +34895,7 @@ func (v *ServedGUMMEIsItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GUMMEIType.Value.decodeAPER(&sub, c), "GUMMEIType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GUMMEIType.Value.decodeAPER(&sub, c), at, "GUMMEIType", id, crit, CriticalityIgnore)
 			v.GUMMEIType.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -35395,6 +35516,7 @@ func (v *SourceeNBToTargeteNBTransparentContainerExtIEs) decodeAPER(d *aper.Deco
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -35403,77 +35525,77 @@ func (v *SourceeNBToTargeteNBTransparentContainerExtIEs) decodeAPER(d *aper.Deco
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MobilityInformation.Value.decodeAPER(&sub, c), "MobilityInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MobilityInformation.Value.decodeAPER(&sub, c), at, "MobilityInformation", id, crit, CriticalityIgnore)
 			v.MobilityInformation.Present = ok
 		case 194:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEHistoryInformationFromTheUE.Value.decodeAPER(&sub, c), "uE-HistoryInformationFromTheUE", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEHistoryInformationFromTheUE.Value.decodeAPER(&sub, c), at, "uE-HistoryInformationFromTheUE", id, crit, CriticalityIgnore)
 			v.UEHistoryInformationFromTheUE.Present = ok
 		case 296:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IMSvoiceEPSfallbackfrom5G.Value.decodeAPER(&sub, c), "IMSvoiceEPSfallbackfrom5G", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IMSvoiceEPSfallbackfrom5G.Value.decodeAPER(&sub, c), at, "IMSvoiceEPSfallbackfrom5G", id, crit, CriticalityIgnore)
 			v.IMSvoiceEPSfallbackfrom5G.Present = ok
 		case 299:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), at, "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
 			v.AdditionalRRMPriorityIndex.Present = ok
 		case 300:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ContextatSource.Value.decodeAPER(&sub, c), "ContextatSource", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ContextatSource.Value.decodeAPER(&sub, c), at, "ContextatSource", id, crit, CriticalityIgnore)
 			v.ContextatSource.Present = ok
 		case 311:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IntersystemMeasurementConfiguration.Value.decodeAPER(&sub, c), "IntersystemMeasurementConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IntersystemMeasurementConfiguration.Value.decodeAPER(&sub, c), at, "IntersystemMeasurementConfiguration", id, crit, CriticalityIgnore)
 			v.IntersystemMeasurementConfiguration.Present = ok
 		case 312:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceNodeID.Value.decodeAPER(&sub, c), "SourceNodeID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SourceNodeID.Value.decodeAPER(&sub, c), at, "SourceNodeID", id, crit, CriticalityIgnore)
 			v.SourceNodeID.Present = ok
 		case 326:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EmergencyIndicator.Value.decodeAPER(&sub, c), "EmergencyIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EmergencyIndicator.Value.decodeAPER(&sub, c), at, "EmergencyIndicator", id, crit, CriticalityIgnore)
 			v.EmergencyIndicator.Present = ok
 		case 337:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEContextReferenceatSourceeNB.Value.decodeAPER(&sub, c), "UEContextReferenceatSourceeNB", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEContextReferenceatSourceeNB.Value.decodeAPER(&sub, c), at, "UEContextReferenceatSourceeNB", id, crit, CriticalityIgnore)
 			v.UEContextReferenceatSourceeNB.Present = ok
 		case 343:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SourceSNID.Value.decodeAPER(&sub, c), "SourceSNID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SourceSNID.Value.decodeAPER(&sub, c), at, "SourceSNID", id, crit, CriticalityIgnore)
 			v.SourceSNID.Present = ok
 		case 79:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DirectForwardingPathAvailability.Value.decodeAPER(&sub, c), "Direct-Forwarding-Path-Availability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DirectForwardingPathAvailability.Value.decodeAPER(&sub, c), at, "Direct-Forwarding-Path-Availability", id, crit, CriticalityIgnore)
 			v.DirectForwardingPathAvailability.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -35948,6 +36070,7 @@ func (v *SupportedTAsItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -35956,7 +36079,7 @@ func (v *SupportedTAsItemExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RATType.Value.decodeAPER(&sub, c), "RAT-Type", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RATType.Value.decodeAPER(&sub, c), at, "RAT-Type", id, crit, CriticalityReject)
 			v.RATType.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -36521,6 +36644,7 @@ func (v *TAIList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 47 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -36528,7 +36652,7 @@ func (v *TAIList) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			continue
 		}
 		var x TAIItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "TAIItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "TAIItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -37168,6 +37292,7 @@ func (v *TargeteNBToSourceeNBTransparentContainerExtIEs) decodeAPER(d *aper.Deco
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -37176,28 +37301,28 @@ func (v *TargeteNBToSourceeNBTransparentContainerExtIEs) decodeAPER(d *aper.Deco
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DAPSResponseInfoList.Value.decodeAPER(&sub, c), "DAPSResponseInfoList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DAPSResponseInfoList.Value.decodeAPER(&sub, c), at, "DAPSResponseInfoList", id, crit, CriticalityIgnore)
 			v.DAPSResponseInfoList.Present = ok
 		case 330:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RACSIndication.Value.decodeAPER(&sub, c), "RACSIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RACSIndication.Value.decodeAPER(&sub, c), at, "RACSIndication", id, crit, CriticalityIgnore)
 			v.RACSIndication.Present = ok
 		case 335:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABSecurityResultList.Value.decodeAPER(&sub, c), "E-RABSecurityResultList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ERABSecurityResultList.Value.decodeAPER(&sub, c), at, "E-RABSecurityResultList", id, crit, CriticalityIgnore)
 			v.ERABSecurityResultList.Present = ok
 		case 79:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DirectForwardingPathAvailability.Value.decodeAPER(&sub, c), "Direct-Forwarding-Path-Availability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DirectForwardingPathAvailability.Value.decodeAPER(&sub, c), at, "Direct-Forwarding-Path-Availability", id, crit, CriticalityIgnore)
 			v.DirectForwardingPathAvailability.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -37346,6 +37471,7 @@ func (v *TimeSynchronisationInfoExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -37354,7 +37480,7 @@ func (v *TimeSynchronisationInfoExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MutingAvailabilityIndication.Value.decodeAPER(&sub, c), "Muting-Availability-Indication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MutingAvailabilityIndication.Value.decodeAPER(&sub, c), at, "Muting-Availability-Indication", id, crit, CriticalityIgnore)
 			v.MutingAvailabilityIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -37657,6 +37783,7 @@ func (v *TraceActivationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -37665,28 +37792,28 @@ func (v *TraceActivationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MDTConfiguration.Value.decodeAPER(&sub, c), "MDTConfiguration", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MDTConfiguration.Value.decodeAPER(&sub, c), at, "MDTConfiguration", id, crit, CriticalityIgnore)
 			v.MDTConfiguration.Present = ok
 		case 262:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEAppLayerMeasConfig.Value.decodeAPER(&sub, c), "UEAppLayerMeasConfig", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEAppLayerMeasConfig.Value.decodeAPER(&sub, c), at, "UEAppLayerMeasConfig", id, crit, CriticalityIgnore)
 			v.UEAppLayerMeasConfig.Present = ok
 		case 316:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MDTConfigurationNR.Value.decodeAPER(&sub, c), "MDTConfigurationNR", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MDTConfigurationNR.Value.decodeAPER(&sub, c), at, "MDTConfigurationNR", id, crit, CriticalityIgnore)
 			v.MDTConfigurationNR.Present = ok
 		case 325:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TraceCollectionEntityURI.Value.decodeAPER(&sub, c), "TraceCollectionEntityURI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TraceCollectionEntityURI.Value.decodeAPER(&sub, c), at, "TraceCollectionEntityURI", id, crit, CriticalityIgnore)
 			v.TraceCollectionEntityURI.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -37805,6 +37932,7 @@ func (v *TraceFailureIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -37813,25 +37941,25 @@ func (v *TraceFailureIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 86:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), at, "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -37914,6 +38042,7 @@ func (v *TraceStart) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -37922,19 +38051,19 @@ func (v *TraceStart) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 25:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TraceActivation.decodeAPER(&sub, c), "TraceActivation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TraceActivation.decodeAPER(&sub, c), at, "TraceActivation", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -38276,6 +38405,7 @@ func (v *UEAggregateMaximumBitratesExtIEs) decodeAPER(d *aper.Decoder, c *decode
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -38284,14 +38414,14 @@ func (v *UEAggregateMaximumBitratesExtIEs) decodeAPER(d *aper.Decoder, c *decode
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedUEaggregateMaximumBitRateDL.Value.decodeAPER(&sub, c), "extended-uEaggregateMaximumBitRateDL", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedUEaggregateMaximumBitRateDL.Value.decodeAPER(&sub, c), at, "extended-uEaggregateMaximumBitRateDL", id, crit, CriticalityIgnore)
 			v.ExtendedUEaggregateMaximumBitRateDL.Present = ok
 		case 260:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedUEaggregateMaximumBitRateUL.Value.decodeAPER(&sub, c), "extended-uEaggregateMaximumBitRateUL", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ExtendedUEaggregateMaximumBitRateUL.Value.decodeAPER(&sub, c), at, "extended-uEaggregateMaximumBitRateUL", id, crit, CriticalityIgnore)
 			v.ExtendedUEaggregateMaximumBitRateUL.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -38423,6 +38553,7 @@ func (v *UEAppLayerMeasConfigExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -38431,7 +38562,7 @@ func (v *UEAppLayerMeasConfigExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ServiceType.Value.decodeAPER(&sub, c), "serviceType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ServiceType.Value.decodeAPER(&sub, c), at, "serviceType", id, crit, CriticalityIgnore)
 			v.ServiceType.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -38553,6 +38684,7 @@ func (v *UEAssociatedLogicalS1ConnectionListRes) decodeAPER(d *aper.Decoder, c *
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 91 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -38560,7 +38692,7 @@ func (v *UEAssociatedLogicalS1ConnectionListRes) decodeAPER(d *aper.Decoder, c *
 			continue
 		}
 		var x UEAssociatedLogicalS1ConnectionItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "UE-associatedLogicalS1-ConnectionItem", id, crit, CriticalityReject)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "UE-associatedLogicalS1-ConnectionItem", id, crit, CriticalityReject)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -38605,6 +38737,7 @@ func (v *UEAssociatedLogicalS1ConnectionListResAck) decodeAPER(d *aper.Decoder, 
 		if err != nil {
 			return indexError(i, err)
 		}
+		at := c.at
 		if id != 91 {
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -38612,7 +38745,7 @@ func (v *UEAssociatedLogicalS1ConnectionListResAck) decodeAPER(d *aper.Decoder, 
 			continue
 		}
 		var x UEAssociatedLogicalS1ConnectionItem
-		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), "UE-associatedLogicalS1-ConnectionItem", id, crit, CriticalityIgnore)
+		ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, "UE-associatedLogicalS1-ConnectionItem", id, crit, CriticalityIgnore)
 		if err != nil {
 			return indexError(i, err)
 		}
@@ -38744,6 +38877,7 @@ func (v *UECapabilityInfoIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -38752,53 +38886,53 @@ func (v *UECapabilityInfoIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 		case 198:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityForPaging.Value.decodeAPER(&sub, c), "UERadioCapabilityForPaging", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityForPaging.Value.decodeAPER(&sub, c), at, "UERadioCapabilityForPaging", id, crit, CriticalityIgnore)
 			v.UERadioCapabilityForPaging.Present = ok
 		case 263:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEApplicationLayerMeasurementCapability.Value.decodeAPER(&sub, c), "UE-Application-Layer-Measurement-Capability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEApplicationLayerMeasurementCapability.Value.decodeAPER(&sub, c), at, "UE-Application-Layer-Measurement-Capability", id, crit, CriticalityIgnore)
 			v.UEApplicationLayerMeasurementCapability.Present = ok
 		case 272:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTEMIndication.Value.decodeAPER(&sub, c), "LTE-M-Indication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTEMIndication.Value.decodeAPER(&sub, c), at, "LTE-M-Indication", id, crit, CriticalityIgnore)
 			v.LTEMIndication.Present = ok
 		case 315:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityNRFormat.Value.decodeAPER(&sub, c), "UERadioCapability-NR-Format", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityNRFormat.Value.decodeAPER(&sub, c), at, "UERadioCapability-NR-Format", id, crit, CriticalityIgnore)
 			v.UERadioCapabilityNRFormat.Present = ok
 		case 327:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityForPagingNRFormat.Value.decodeAPER(&sub, c), "UERadioCapabilityForPaging-NR-Format", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityForPagingNRFormat.Value.decodeAPER(&sub, c), at, "UERadioCapabilityForPaging-NR-Format", id, crit, CriticalityIgnore)
 			v.UERadioCapabilityForPagingNRFormat.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -38937,6 +39071,7 @@ func (v *UEContextModificationConfirm) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -38945,26 +39080,26 @@ func (v *UEContextModificationConfirm) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 146:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -39056,6 +39191,7 @@ func (v *UEContextModificationFailure) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -39064,25 +39200,25 @@ func (v *UEContextModificationFailure) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -39168,6 +39304,7 @@ func (v *UEContextModificationIndication) decodeAPER(d *aper.Decoder, c *decodeC
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -39176,19 +39313,19 @@ func (v *UEContextModificationIndication) decodeAPER(d *aper.Decoder, c *decodeC
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 226:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipInfo.Value.decodeAPER(&sub, c), "CSGMembershipInfo", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSGMembershipInfo.Value.decodeAPER(&sub, c), at, "CSGMembershipInfo", id, crit, CriticalityReject)
 			v.CSGMembershipInfo.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -39551,6 +39688,7 @@ func (v *UEContextModificationRequest) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -39559,159 +39697,159 @@ func (v *UEContextModificationRequest) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 73:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityKey.Value.decodeAPER(&sub, c), "SecurityKey", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityKey.Value.decodeAPER(&sub, c), at, "SecurityKey", id, crit, CriticalityReject)
 			v.SecurityKey.Present = ok
 		case 106:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriberProfileIDforRFP.Value.decodeAPER(&sub, c), "SubscriberProfileIDforRFP", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriberProfileIDforRFP.Value.decodeAPER(&sub, c), at, "SubscriberProfileIDforRFP", id, crit, CriticalityIgnore)
 			v.SubscriberProfileIDforRFP.Present = ok
 		case 66:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), "uEaggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.UEaggregateMaximumBitrate.Present = ok
 		case 108:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSFallbackIndicator.Value.decodeAPER(&sub, c), "CSFallbackIndicator", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.CSFallbackIndicator.Value.decodeAPER(&sub, c), at, "CSFallbackIndicator", id, crit, CriticalityReject)
 			v.CSFallbackIndicator.Present = ok
 		case 107:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.Value.decodeAPER(&sub, c), "UESecurityCapabilities", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.Value.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityReject)
 			v.UESecurityCapabilities.Present = ok
 		case 146:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), "CSGMembershipStatus", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CSGMembershipStatus.Value.decodeAPER(&sub, c), at, "CSGMembershipStatus", id, crit, CriticalityIgnore)
 			v.CSGMembershipStatus.Present = ok
 		case 159:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RegisteredLAI.Value.decodeAPER(&sub, c), "RegisteredLAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RegisteredLAI.Value.decodeAPER(&sub, c), at, "RegisteredLAI", id, crit, CriticalityIgnore)
 			v.RegisteredLAI.Present = ok
 		case 187:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalCSFallbackIndicator.Value.decodeAPER(&sub, c), "AdditionalCSFallbackIndicator", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalCSFallbackIndicator.Value.decodeAPER(&sub, c), at, "AdditionalCSFallbackIndicator", id, crit, CriticalityIgnore)
 			v.AdditionalCSFallbackIndicator.Present = ok
 		case 195:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), "ProSeAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ProSeAuthorized.Value.decodeAPER(&sub, c), at, "ProSeAuthorized", id, crit, CriticalityIgnore)
 			v.ProSeAuthorized.Present = ok
 		case 124:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), "SRVCCOperationPossible", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SRVCCOperationPossible.Value.decodeAPER(&sub, c), at, "SRVCCOperationPossible", id, crit, CriticalityIgnore)
 			v.SRVCCOperationPossible.Present = ok
 		case 243:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SRVCCOperationNotPossible.Value.decodeAPER(&sub, c), "SRVCCOperationNotPossible", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SRVCCOperationNotPossible.Value.decodeAPER(&sub, c), at, "SRVCCOperationNotPossible", id, crit, CriticalityIgnore)
 			v.SRVCCOperationNotPossible.Present = ok
 		case 240:
 			k = 13
 			if c.repeated(&seen[0], 13, &last, 13, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), "V2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.V2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "V2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.V2XServicesAuthorized.Present = ok
 		case 248:
 			k = 14
 			if c.repeated(&seen[0], 14, &last, 14, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "UESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.UESidelinkAggregateMaximumBitrate.Present = ok
 		case 269:
 			k = 15
 			if c.repeated(&seen[0], 15, &last, 15, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESecurityCapabilities.Value.decodeAPER(&sub, c), at, "NRUESecurityCapabilities", id, crit, CriticalityIgnore)
 			v.NRUESecurityCapabilities.Present = ok
 		case 277:
 			k = 16
 			if c.repeated(&seen[0], 16, &last, 16, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AerialUEsubscriptionInformation.Value.decodeAPER(&sub, c), at, "AerialUEsubscriptionInformation", id, crit, CriticalityIgnore)
 			v.AerialUEsubscriptionInformation.Present = ok
 		case 299:
 			k = 17
 			if c.repeated(&seen[0], 17, &last, 17, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.AdditionalRRMPriorityIndex.Value.decodeAPER(&sub, c), at, "AdditionalRRMPriorityIndex", id, crit, CriticalityIgnore)
 			v.AdditionalRRMPriorityIndex.Present = ok
 		case 301:
 			k = 18
 			if c.repeated(&seen[0], 18, &last, 18, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.IABAuthorized.Value.decodeAPER(&sub, c), "IAB-Authorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.IABAuthorized.Value.decodeAPER(&sub, c), at, "IAB-Authorized", id, crit, CriticalityIgnore)
 			v.IABAuthorized.Present = ok
 		case 306:
 			k = 19
 			if c.repeated(&seen[0], 19, &last, 19, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRV2XServicesAuthorized.Value.decodeAPER(&sub, c), at, "NRV2XServicesAuthorized", id, crit, CriticalityIgnore)
 			v.NRV2XServicesAuthorized.Present = ok
 		case 307:
 			k = 20
 			if c.repeated(&seen[0], 20, &last, 20, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.NRUESidelinkAggregateMaximumBitrate.Value.decodeAPER(&sub, c), at, "NRUESidelinkAggregateMaximumBitrate", id, crit, CriticalityIgnore)
 			v.NRUESidelinkAggregateMaximumBitrate.Present = ok
 		case 308:
 			k = 21
 			if c.repeated(&seen[0], 21, &last, 21, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), "PC5QoSParameters", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PC5QoSParameters.Value.decodeAPER(&sub, c), at, "PC5QoSParameters", id, crit, CriticalityIgnore)
 			v.PC5QoSParameters.Present = ok
 		case 314:
 			k = 22
 			if c.repeated(&seen[0], 22, &last, 22, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -39794,6 +39932,7 @@ func (v *UEContextModificationResponse) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -39802,19 +39941,19 @@ func (v *UEContextModificationResponse) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -39883,6 +40022,7 @@ func (v *UEContextReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -39891,13 +40031,13 @@ func (v *UEContextReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UES1APIDs.decodeAPER(&sub, c), "UE-S1AP-IDs", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UES1APIDs.decodeAPER(&sub, c), at, "UE-S1AP-IDs", id, crit, CriticalityReject)
 		case 2:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -40049,6 +40189,7 @@ func (v *UEContextReleaseComplete) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40057,54 +40198,54 @@ func (v *UEContextReleaseComplete) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 189:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		case 213:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.InformationOnRecommendedCellsAndENBsForPaging.Value.decodeAPER(&sub, c), "InformationOnRecommendedCellsAndENBsForPaging", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.InformationOnRecommendedCellsAndENBsForPaging.Value.decodeAPER(&sub, c), at, "InformationOnRecommendedCellsAndENBsForPaging", id, crit, CriticalityIgnore)
 			v.InformationOnRecommendedCellsAndENBsForPaging.Present = ok
 		case 212:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CellIdentifierAndCELevelForCECapableUEs.Value.decodeAPER(&sub, c), "CellIdentifierAndCELevelForCECapableUEs", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CellIdentifierAndCELevelForCECapableUEs.Value.decodeAPER(&sub, c), at, "CellIdentifierAndCELevelForCECapableUEs", id, crit, CriticalityIgnore)
 			v.CellIdentifierAndCELevelForCECapableUEs.Present = ok
 		case 264:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		case 297:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeSinceSecondaryNodeRelease.Value.decodeAPER(&sub, c), "TimeSinceSecondaryNodeRelease", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeSinceSecondaryNodeRelease.Value.decodeAPER(&sub, c), at, "TimeSinceSecondaryNodeRelease", id, crit, CriticalityIgnore)
 			v.TimeSinceSecondaryNodeRelease.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -40210,6 +40351,7 @@ func (v *UEContextReleaseRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40218,32 +40360,32 @@ func (v *UEContextReleaseRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 164:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GWContextReleaseIndication.Value.decodeAPER(&sub, c), "GWContextReleaseIndication", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.GWContextReleaseIndication.Value.decodeAPER(&sub, c), at, "GWContextReleaseIndication", id, crit, CriticalityReject)
 			v.GWContextReleaseIndication.Present = ok
 		case 264:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -40338,6 +40480,7 @@ func (v *UEContextResumeFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40346,25 +40489,25 @@ func (v *UEContextResumeFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), "Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -40464,6 +40607,7 @@ func (v *UEContextResumeRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40472,26 +40616,26 @@ func (v *UEContextResumeRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 235:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToResumeListResumeReq.Value.decodeAPER(&sub, c), "E-RABFailedToResumeListResumeReq", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABFailedToResumeListResumeReq.Value.decodeAPER(&sub, c), at, "E-RABFailedToResumeListResumeReq", id, crit, CriticalityReject)
 			v.ERABFailedToResumeListResumeReq.Present = ok
 		case 245:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RRCResumeCause.Value.decodeAPER(&sub, c), "RRC-Resume-Cause", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.RRCResumeCause.Value.decodeAPER(&sub, c), at, "RRC-Resume-Cause", id, crit, CriticalityIgnore)
 			v.RRCResumeCause.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -40616,6 +40760,7 @@ func (v *UEContextResumeResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40624,40 +40769,40 @@ func (v *UEContextResumeResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 237:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ERABFailedToResumeListResumeRes.Value.decodeAPER(&sub, c), "E-RABFailedToResumeListResumeRes", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ERABFailedToResumeListResumeRes.Value.decodeAPER(&sub, c), at, "E-RABFailedToResumeListResumeRes", id, crit, CriticalityReject)
 			v.ERABFailedToResumeListResumeRes.Present = ok
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 40:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityContext.Value.decodeAPER(&sub, c), "SecurityContext", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityContext.Value.decodeAPER(&sub, c), at, "SecurityContext", id, crit, CriticalityReject)
 			v.SecurityContext.Present = ok
 		case 283:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), "PendingDataIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), at, "PendingDataIndication", id, crit, CriticalityIgnore)
 			v.PendingDataIndication.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -40796,6 +40941,7 @@ func (v *UEContextSuspendRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40804,47 +40950,47 @@ func (v *UEContextSuspendRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 213:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.InformationOnRecommendedCellsAndENBsForPaging.Value.decodeAPER(&sub, c), "InformationOnRecommendedCellsAndENBsForPaging", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.InformationOnRecommendedCellsAndENBsForPaging.Value.decodeAPER(&sub, c), at, "InformationOnRecommendedCellsAndENBsForPaging", id, crit, CriticalityIgnore)
 			v.InformationOnRecommendedCellsAndENBsForPaging.Present = ok
 		case 212:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CellIdentifierAndCELevelForCECapableUEs.Value.decodeAPER(&sub, c), "CellIdentifierAndCELevelForCECapableUEs", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CellIdentifierAndCELevelForCECapableUEs.Value.decodeAPER(&sub, c), at, "CellIdentifierAndCELevelForCECapableUEs", id, crit, CriticalityIgnore)
 			v.CellIdentifierAndCELevelForCECapableUEs.Present = ok
 		case 264:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.Value.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
 			v.SecondaryRATDataUsageReportList.Present = ok
 		case 189:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), "UserLocationInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UserLocationInformation.Value.decodeAPER(&sub, c), at, "UserLocationInformation", id, crit, CriticalityIgnore)
 			v.UserLocationInformation.Present = ok
 		case 297:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TimeSinceSecondaryNodeRelease.Value.decodeAPER(&sub, c), "TimeSinceSecondaryNodeRelease", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TimeSinceSecondaryNodeRelease.Value.decodeAPER(&sub, c), at, "TimeSinceSecondaryNodeRelease", id, crit, CriticalityIgnore)
 			v.TimeSinceSecondaryNodeRelease.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -40941,6 +41087,7 @@ func (v *UEContextSuspendResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -40949,26 +41096,26 @@ func (v *UEContextSuspendResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		case 40:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SecurityContext.Value.decodeAPER(&sub, c), "SecurityContext", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SecurityContext.Value.decodeAPER(&sub, c), at, "SecurityContext", id, crit, CriticalityReject)
 			v.SecurityContext.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -41164,6 +41311,7 @@ func (v *UEInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -41172,41 +41320,41 @@ func (v *UEInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), "S-TMSI", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
 		case 252:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UELevelQoSParameters.Value.decodeAPER(&sub, c), "UE-Level-QoS-Parameters", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UELevelQoSParameters.Value.decodeAPER(&sub, c), at, "UE-Level-QoS-Parameters", id, crit, CriticalityIgnore)
 			v.UELevelQoSParameters.Present = ok
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 			v.UERadioCapability.Present = ok
 		case 278:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SubscriptionBasedUEDifferentiationInfo.Value.decodeAPER(&sub, c), at, "Subscription-Based-UE-DifferentiationInfo", id, crit, CriticalityIgnore)
 			v.SubscriptionBasedUEDifferentiationInfo.Present = ok
 		case 283:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), "PendingDataIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PendingDataIndication.Value.decodeAPER(&sub, c), at, "PendingDataIndication", id, crit, CriticalityIgnore)
 			v.PendingDataIndication.Present = ok
 		case 192:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), "Masked-IMEISV", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MaskedIMEISV.Value.decodeAPER(&sub, c), at, "Masked-IMEISV", id, crit, CriticalityIgnore)
 			v.MaskedIMEISV.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -41400,6 +41548,7 @@ func (v *UERadioCapabilityIDMappingRequest) decodeAPER(d *aper.Decoder, c *decod
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -41408,7 +41557,7 @@ func (v *UERadioCapabilityIDMappingRequest) decodeAPER(d *aper.Decoder, c *decod
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -41487,6 +41636,7 @@ func (v *UERadioCapabilityIDMappingResponse) decodeAPER(d *aper.Decoder, c *deco
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -41495,19 +41645,19 @@ func (v *UERadioCapabilityIDMappingResponse) decodeAPER(d *aper.Decoder, c *deco
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 		case 74:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -41604,6 +41754,7 @@ func (v *UERadioCapabilityMatchRequest) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -41612,26 +41763,26 @@ func (v *UERadioCapabilityMatchRequest) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), "UERadioCapability", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.UERadioCapability.Value.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
 			v.UERadioCapability.Present = ok
 		case 314:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), "UERadioCapabilityID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.Value.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
 			v.UERadioCapabilityID.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -41723,6 +41874,7 @@ func (v *UERadioCapabilityMatchResponse) decodeAPER(d *aper.Decoder, c *decodeCt
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -41731,25 +41883,25 @@ func (v *UERadioCapabilityMatchResponse) decodeAPER(d *aper.Decoder, c *decodeCt
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
 		case 169:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.VoiceSupportMatchIndicator.decodeAPER(&sub, c), "VoiceSupportMatchIndicator", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.VoiceSupportMatchIndicator.decodeAPER(&sub, c), at, "VoiceSupportMatchIndicator", id, crit, CriticalityReject)
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -42341,6 +42493,7 @@ func (v *UplinkNASTransport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -42349,65 +42502,65 @@ func (v *UplinkNASTransport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 26:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), "NAS-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityReject)
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
 		case 67:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), "TAI", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
 		case 155:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.GWTransportLayerAddress.Value.decodeAPER(&sub, c), "GW-TransportLayerAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.GWTransportLayerAddress.Value.decodeAPER(&sub, c), at, "GW-TransportLayerAddress", id, crit, CriticalityIgnore)
 			v.GWTransportLayerAddress.Present = ok
 		case 184:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SIPTOLGWTransportLayerAddress.Value.decodeAPER(&sub, c), "SIPTO-L-GW-TransportLayerAddress", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.SIPTOLGWTransportLayerAddress.Value.decodeAPER(&sub, c), at, "SIPTO-L-GW-TransportLayerAddress", id, crit, CriticalityIgnore)
 			v.SIPTOLGWTransportLayerAddress.Present = ok
 		case 186:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), "LHN-ID", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LHNID.Value.decodeAPER(&sub, c), at, "LHN-ID", id, crit, CriticalityIgnore)
 			v.LHNID.Present = ok
 		case 288:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), "PSCellInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), at, "PSCellInformation", id, crit, CriticalityIgnore)
 			v.PSCellInformation.Present = ok
 		case 339:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -42485,6 +42638,7 @@ func (v *UplinkNonUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *deco
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -42493,13 +42647,13 @@ func (v *UplinkNonUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *deco
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), "Routing-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
 		case 147:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), "LPPa-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -42650,6 +42804,7 @@ func (v *UplinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -42658,58 +42813,58 @@ func (v *UplinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 71:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000RATType.decodeAPER(&sub, c), "cdma2000RATType", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000RATType.decodeAPER(&sub, c), at, "cdma2000RATType", id, crit, CriticalityReject)
 		case 72:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000SectorID.decodeAPER(&sub, c), "cdma2000SectorID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000SectorID.decodeAPER(&sub, c), at, "cdma2000SectorID", id, crit, CriticalityReject)
 		case 84:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000HORequiredIndication.Value.decodeAPER(&sub, c), "cdma2000HORequiredIndication", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.Cdma2000HORequiredIndication.Value.decodeAPER(&sub, c), at, "cdma2000HORequiredIndication", id, crit, CriticalityIgnore)
 			v.Cdma2000HORequiredIndication.Present = ok
 		case 102:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000OneXSRVCCInfo.Value.decodeAPER(&sub, c), "cdma2000OneXSRVCCInfo", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000OneXSRVCCInfo.Value.decodeAPER(&sub, c), at, "cdma2000OneXSRVCCInfo", id, crit, CriticalityReject)
 			v.Cdma2000OneXSRVCCInfo.Present = ok
 		case 97:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000OneXRAND.Value.decodeAPER(&sub, c), "cdma2000OneXRAND", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000OneXRAND.Value.decodeAPER(&sub, c), at, "cdma2000OneXRAND", id, crit, CriticalityReject)
 			v.Cdma2000OneXRAND.Present = ok
 		case 70:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.Cdma2000PDU.decodeAPER(&sub, c), "cdma2000PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.Cdma2000PDU.decodeAPER(&sub, c), at, "cdma2000PDU", id, crit, CriticalityReject)
 		case 140:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.EUTRANRoundTripDelayEstimationInfo.Value.decodeAPER(&sub, c), "EUTRANRoundTripDelayEstimationInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.EUTRANRoundTripDelayEstimationInfo.Value.decodeAPER(&sub, c), at, "EUTRANRoundTripDelayEstimationInfo", id, crit, CriticalityIgnore)
 			v.EUTRANRoundTripDelayEstimationInfo.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -42805,6 +42960,7 @@ func (v *UplinkUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *decodeC
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -42813,25 +42969,25 @@ func (v *UplinkUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *decodeC
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
 		case 148:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), "Routing-ID", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
 		case 147:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), "LPPa-PDU", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -42958,6 +43114,7 @@ func (v *UserLocationInformationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -42966,14 +43123,14 @@ func (v *UserLocationInformationExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), "PSCellInformation", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.PSCellInformation.Value.decodeAPER(&sub, c), at, "PSCellInformation", id, crit, CriticalityIgnore)
 			v.PSCellInformation.Present = ok
 		case 339:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.LTENTNTAIInformation.Value.decodeAPER(&sub, c), at, "LTE-NTN-TAI-Information", id, crit, CriticalityIgnore)
 			v.LTENTNTAIInformation.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -43751,6 +43908,7 @@ func (v *WriteReplaceWarningRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -43759,80 +43917,80 @@ func (v *WriteReplaceWarningRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), "MessageIdentifier", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), "SerialNumber", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
 		case 113:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WarningAreaList.Value.decodeAPER(&sub, c), "WarningAreaList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WarningAreaList.Value.decodeAPER(&sub, c), at, "WarningAreaList", id, crit, CriticalityIgnore)
 			v.WarningAreaList.Present = ok
 		case 114:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.RepetitionPeriod.decodeAPER(&sub, c), "RepetitionPeriod", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.RepetitionPeriod.decodeAPER(&sub, c), at, "RepetitionPeriod", id, crit, CriticalityReject)
 		case 144:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ExtendedRepetitionPeriod.Value.decodeAPER(&sub, c), "ExtendedRepetitionPeriod", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ExtendedRepetitionPeriod.Value.decodeAPER(&sub, c), at, "ExtendedRepetitionPeriod", id, crit, CriticalityReject)
 			v.ExtendedRepetitionPeriod.Present = ok
 		case 115:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.NumberofBroadcastRequest.decodeAPER(&sub, c), "NumberofBroadcastRequest", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.NumberofBroadcastRequest.decodeAPER(&sub, c), at, "NumberofBroadcastRequest", id, crit, CriticalityReject)
 		case 116:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WarningType.Value.decodeAPER(&sub, c), "WarningType", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WarningType.Value.decodeAPER(&sub, c), at, "WarningType", id, crit, CriticalityIgnore)
 			v.WarningType.Present = ok
 		case 117:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WarningSecurityInfo.Value.decodeAPER(&sub, c), "WarningSecurityInfo", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WarningSecurityInfo.Value.decodeAPER(&sub, c), at, "WarningSecurityInfo", id, crit, CriticalityIgnore)
 			v.WarningSecurityInfo.Present = ok
 		case 118:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.DataCodingScheme.Value.decodeAPER(&sub, c), "DataCodingScheme", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.DataCodingScheme.Value.decodeAPER(&sub, c), at, "DataCodingScheme", id, crit, CriticalityIgnore)
 			v.DataCodingScheme.Present = ok
 		case 119:
 			k = 9
 			if c.repeated(&seen[0], 9, &last, 9, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WarningMessageContents.Value.decodeAPER(&sub, c), "WarningMessageContents", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WarningMessageContents.Value.decodeAPER(&sub, c), at, "WarningMessageContents", id, crit, CriticalityIgnore)
 			v.WarningMessageContents.Present = ok
 		case 142:
 			k = 10
 			if c.repeated(&seen[0], 10, &last, 10, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ConcurrentWarningMessageIndicator.Value.decodeAPER(&sub, c), "ConcurrentWarningMessageIndicator", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.ConcurrentWarningMessageIndicator.Value.decodeAPER(&sub, c), at, "ConcurrentWarningMessageIndicator", id, crit, CriticalityReject)
 			v.ConcurrentWarningMessageIndicator.Present = ok
 		case 286:
 			k = 11
 			if c.repeated(&seen[0], 11, &last, 11, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.WarningAreaCoordinates.Value.decodeAPER(&sub, c), "WarningAreaCoordinates", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.WarningAreaCoordinates.Value.decodeAPER(&sub, c), at, "WarningAreaCoordinates", id, crit, CriticalityIgnore)
 			v.WarningAreaCoordinates.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -43935,6 +44093,7 @@ func (v *WriteReplaceWarningResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -43943,26 +44102,26 @@ func (v *WriteReplaceWarningResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), "MessageIdentifier", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), "SerialNumber", id, crit, CriticalityReject)
+			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
 		case 120:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.BroadcastCompletedAreaList.Value.decodeAPER(&sub, c), "BroadcastCompletedAreaList", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.BroadcastCompletedAreaList.Value.decodeAPER(&sub, c), at, "BroadcastCompletedAreaList", id, crit, CriticalityIgnore)
 			v.BroadcastCompletedAreaList.Present = ok
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), "CriticalityDiagnostics", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.CriticalityDiagnostics.Value.decodeAPER(&sub, c), at, "CriticalityDiagnostics", id, crit, CriticalityIgnore)
 			v.CriticalityDiagnostics.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
@@ -44078,6 +44237,7 @@ func (v *X2TNLConfigurationInfoExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx)
 		if err != nil {
 			return err
 		}
+		at := c.at
 		var k int
 		var ok bool
 		switch id {
@@ -44086,14 +44246,14 @@ func (v *X2TNLConfigurationInfoExtIEs) decodeAPER(d *aper.Decoder, c *decodeCtx)
 			if c.repeated(&seen[0], 0, &last, 0, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBX2ExtendedTransportLayerAddresses.Value.decodeAPER(&sub, c), "eNBX2ExtendedTransportLayerAddresses", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBX2ExtendedTransportLayerAddresses.Value.decodeAPER(&sub, c), at, "eNBX2ExtendedTransportLayerAddresses", id, crit, CriticalityIgnore)
 			v.ENBX2ExtendedTransportLayerAddresses.Present = ok
 		case 193:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
-			ok, err = c.ieDone(&sub, v.ENBIndirectX2TransportLayerAddresses.Value.decodeAPER(&sub, c), "eNBIndirectX2TransportLayerAddresses", id, crit, CriticalityIgnore)
+			ok, err = c.ieDone(&sub, v.ENBIndirectX2TransportLayerAddresses.Value.decodeAPER(&sub, c), at, "eNBIndirectX2TransportLayerAddresses", id, crit, CriticalityIgnore)
 			v.ENBIndirectX2TransportLayerAddresses.Present = ok
 		default:
 			if err := c.unknownIE(id, crit); err != nil {

@@ -768,16 +768,16 @@ func emitDecode(m *model, b *bytes.Buffer, g *gtype) error {
 		p(b, "if n > d.Remaining() { return aper.ErrTruncated }")
 		p(b, "*v = make(%s, 0, n)", g.Name)
 		p(b, "for i := 0; i < n; i++ {")
-		p(b, "id, crit, sub, err := c.ieHeader(d)\nif err != nil { return indexError(i, err) }")
+		p(b, "id, crit, sub, err := c.ieHeader(d)\nif err != nil { return indexError(i, err) }\nat := c.at")
 		p(b, "if id != %d { if err := c.unknownIE(id, crit); err != nil { return err }; continue }", f.ID)
 		p(b, "var x %s", f.T.Name)
-		p(b, "ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), %q, id, crit, %s)", f.ASN, critConst(f.Crit))
+		p(b, "ok, err := c.ieDone(&sub, x.decodeAPER(&sub, c), at, %q, id, crit, %s)", f.ASN, critConst(f.Crit))
 		p(b, "if err != nil { return indexError(i, err) }\nif ok { *v = append(*v, x) }\n}")
 	case kSingleIE:
 		f := g.ListIE
-		p(b, "id, crit, sub, err := c.ieHeader(d)\nif err != nil { return err }")
+		p(b, "id, crit, sub, err := c.ieHeader(d)\nif err != nil { return err }\nat := c.at")
 		p(b, "if id != %d { return c.unknownIE(id, crit) }", f.ID)
-		p(b, "if _, err := c.ieDone(&sub, (*%s)(v).decodeAPER(&sub, c), %q, id, crit, %s); err != nil { return err }", f.T.Name, f.ASN, critConst(f.Crit))
+		p(b, "if _, err := c.ieDone(&sub, (*%s)(v).decodeAPER(&sub, c), at, %q, id, crit, %s); err != nil { return err }", f.T.Name, f.ASN, critConst(f.Crit))
 	case kPrivate:
 		p(b, "x, err := decodePrivateIEs(d, c)\nif err != nil { return err }\n*v = x")
 	default:
@@ -869,7 +869,7 @@ func emitIEsDecode(b *bytes.Buffer, g *gtype) {
 	}
 	p(b, "var seen [%d]uint64\nlast := -1", words)
 	p(b, "for i := int64(0); i < n; i++ {")
-	p(b, "id, crit, sub, err := c.ieHeader(d)\nif err != nil { return err }")
+	p(b, "id, crit, sub, err := c.ieHeader(d)\nif err != nil { return err }\nat := c.at")
 	p(b, "var k int\nvar ok bool")
 	p(b, "switch id {")
 	for i, f := range g.Fields {
@@ -880,7 +880,7 @@ func emitIEsDecode(b *bytes.Buffer, g *gtype) {
 		if f.Optional {
 			val += ".Value"
 		}
-		p(b, "ok, err = c.ieDone(&sub, %s.decodeAPER(&sub, c), %q, id, crit, %s)", val, f.ASN, critConst(f.Crit))
+		p(b, "ok, err = c.ieDone(&sub, %s.decodeAPER(&sub, c), at, %q, id, crit, %s)", val, f.ASN, critConst(f.Crit))
 		if f.Optional {
 			p(b, "v.%s.Present = ok", f.Name)
 		}
