@@ -134,6 +134,15 @@ func (e *Endpoint) receive(b []byte, from netip.AddrPort) {
 		e.receiveBad(b, from, h, m, err)
 		return
 	}
+	if h.Type == gtp.TypeEchoRequest {
+		// Answered without state (TS 29.274 §7.1.2): a probe from an
+		// unknown address adds no peer; a known peer's counter is checked.
+		if p := e.knownPeer(from); p != nil {
+			e.checkRecovery(p, m.(*gtp.EchoRequest).Recovery)
+		}
+		e.answerEcho(from, h.Seq)
+		return
+	}
 	p := e.peerFor(from)
 	if p == nil {
 		e.st.discarded.Add(1)
@@ -146,10 +155,6 @@ func (e *Endpoint) receive(b []byte, from netip.AddrPort) {
 	case gtp.KindResponse:
 		e.onResponse(p, h, m, nil)
 	case gtp.KindRequest, gtp.KindCommand:
-		if h.Type == gtp.TypeEchoRequest {
-			e.answerEcho(from, h.Seq)
-			return
-		}
 		e.onRequest(p, h, m, nil)
 	case gtp.KindNotification:
 		if h.Type == gtp.TypeVersionNotSupportedIndication {

@@ -95,6 +95,13 @@ func (e *Endpoint) peerFor(addr netip.AddrPort) *peer {
 	return p
 }
 
+// knownPeer returns the peer of addr if the table has it.
+func (e *Endpoint) knownPeer(addr netip.AddrPort) *peer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.peers[addr]
+}
+
 // Peer returns the PeerID of addr, registering the peer.
 func (e *Endpoint) Peer(addr netip.AddrPort) (PeerID, error) {
 	e.mu.Lock()

@@ -50,8 +50,8 @@ func TestTEIDTable(t *testing.T) {
 // The S11 layer's per-session state is one TEID-table entry: measured with
 // a million sessions, it must stay under 200 octets (issue #5).
 func TestTEIDTableMemoryPerSession(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocates a million sessions; skipped with -short")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocates a million sessions: skipped with -short and -race (figures are for the plain build)")
 	}
 	perSession := teidTableBytesPerSession(1_000_000)
 	t.Logf("%.1f bytes/session with 1,000,000 sessions", perSession)

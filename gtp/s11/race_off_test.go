@@ -1,0 +1,5 @@
+//go:build !race
+
+package s11
+
+const raceEnabled = false
