@@ -8135,9 +8135,17 @@ func messageInfo(pd ProtocolDiscriminator, mt MessageType) (msgInfo, bool) {
 	return i, ok
 }
 
-// Directions of the message types, as generated from the tables.
-func messageDirection(mt MessageType) Direction {
-	if i, ok := messageInfo(mt.ProtocolDiscriminator(), mt); ok {
+// Direction returns the direction messages of type t travel (TS 24.301 §8:
+// "direction: UE to network" etc.): Uplink, Downlink, or AnyDirection for
+// both and for types not defined.
+func (t MessageType) Direction() Direction {
+	switch t {
+	case TypeServiceRequest:
+		return Uplink
+	case TypeSecurityProtected:
+		return AnyDirection
+	}
+	if i, ok := messageInfo(t.ProtocolDiscriminator(), t); ok {
 		return i.dir
 	}
 	return AnyDirection

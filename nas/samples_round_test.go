@@ -46,3 +46,16 @@ func keys(m map[MessageType]msgInfo) []MessageType {
 	}
 	return out
 }
+
+func TestMessageTypeDirection(t *testing.T) {
+	for _, s := range sampleMessages(t) {
+		want := s.dir
+		switch s.m.MessageType() {
+		case TypeDetachRequest, TypeDetachAccept, TypeEMMStatus, TypeESMStatus, TypeESMDataTransport, TypeESMDummyMessage, TypeSecurityProtected:
+			want = AnyDirection
+		}
+		if got := s.m.MessageType().Direction(); got != want {
+			t.Errorf("%s: %v, want %v", s.name, got, want)
+		}
+	}
+}
