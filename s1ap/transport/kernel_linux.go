@@ -390,13 +390,13 @@ func (b *kernelBackend) read() {
 			end = b.notification(buf[:n])
 			continue
 		}
+		if len(msg)+n > b.e.cfg.MaxMessageSize {
+			b.setReason(fmt.Errorf("%w: message exceeds %d bytes", ErrProtocolViolation, b.e.cfg.MaxMessageSize))
+			b.abort("message too large")
+			end = ErrProtocolViolation
+			continue
+		}
 		if flags&syscall.MSG_EOR == 0 || msg != nil {
-			if len(msg)+n > b.e.cfg.MaxMessageSize {
-				b.setReason(fmt.Errorf("%w: message exceeds %d bytes", ErrProtocolViolation, b.e.cfg.MaxMessageSize))
-				b.abort("message too large")
-				end = ErrProtocolViolation
-				continue
-			}
 			msg = append(msg, buf[:n]...)
 			if flags&syscall.MSG_EOR == 0 {
 				continue
