@@ -3683,30 +3683,50 @@ func (v *CellTrafficTrace) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 86:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), at, "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANTraceID
+				v.EUTRANTraceID = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 131:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TraceCollectionEntityIPAddress.decodeAPER(&sub, c), at, "TraceCollectionEntityIPAddress", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TransportLayerAddress
+				v.TraceCollectionEntityIPAddress = zero
+			} // not comprehended: nothing usable
 		case 166:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -4279,12 +4299,20 @@ func (v *ConnectionEstablishmentIndication) decodeAPER(d *aper.Decoder, c *decod
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -5245,18 +5273,30 @@ func (v *DeactivateTrace) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 86:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), at, "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANTraceID
+				v.EUTRANTraceID = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -5595,18 +5635,30 @@ func (v *DownlinkNASTransport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 26:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero NASPDU
+				v.NASPDU = zero
+			} // not comprehended: nothing usable
 		case 41:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -5792,12 +5844,20 @@ func (v *DownlinkNonUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *de
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero RoutingID
+				v.RoutingID = zero
+			} // not comprehended: nothing usable
 		case 147:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero LPPaPDU
+				v.LPPaPDU = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -5921,12 +5981,20 @@ func (v *DownlinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 12:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -5947,12 +6015,20 @@ func (v *DownlinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cdma2000RATType.decodeAPER(&sub, c), at, "cdma2000RATType", id, crit, CriticalityReject)
+			if !ok {
+				var zero Cdma2000RATType
+				v.Cdma2000RATType = zero
+			} // not comprehended: nothing usable
 		case 70:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cdma2000PDU.decodeAPER(&sub, c), at, "cdma2000PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero Cdma2000PDU
+				v.Cdma2000PDU = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -6054,24 +6130,40 @@ func (v *DownlinkUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *decod
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 148:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero RoutingID
+				v.RoutingID = zero
+			} // not comprehended: nothing usable
 		case 147:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero LPPaPDU
+				v.LPPaPDU = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -6522,30 +6614,50 @@ func (v *ENBCPRelocationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 96:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
+			if !ok {
+				var zero STMSI
+				v.STMSI = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 67:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TAI
+				v.TAI = zero
+			} // not comprehended: nothing usable
 		case 254:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ULCPSecurityInformation.decodeAPER(&sub, c), at, "UL-CP-SecurityInformation", id, crit, CriticalityReject)
+			if !ok {
+				var zero ULCPSecurityInformation
+				v.ULCPSecurityInformation = zero
+			} // not comprehended: nothing usable
 		case 339:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -7030,6 +7142,10 @@ func (v *ENBConfigurationUpdateFailure) decodeAPER(d *aper.Decoder, c *decodeCtx
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 65:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -7109,6 +7225,10 @@ func (v *ENBDirectInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.InterSystemInformationTransferTypeEDT.decodeAPER(&sub, c), at, "Inter-SystemInformationTransferTypeEDT", id, crit, CriticalityReject)
+			if !ok {
+				var zero InterSystemInformationTransferType
+				v.InterSystemInformationTransferTypeEDT = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -7192,18 +7312,30 @@ func (v *ENBEarlyStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 321:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBEarlyStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-EarlyStatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBEarlyStatusTransferTransparentContainer
+				v.ENBEarlyStatusTransferTransparentContainer = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -7523,18 +7655,30 @@ func (v *ENBStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 90:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-StatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBStatusTransferTransparentContainer
+				v.ENBStatusTransferTransparentContainer = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -9220,12 +9364,20 @@ func (v *ERABModificationConfirm) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 203:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -9417,18 +9569,30 @@ func (v *ERABModificationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 199:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeModifiedListBearerModInd.decodeAPER(&sub, c), at, "E-RABToBeModifiedListBearerModInd", id, crit, CriticalityReject)
+			if !ok {
+				var zero ERABToBeModifiedListBearerModInd
+				v.ERABToBeModifiedListBearerModInd = zero
+			} // not comprehended: nothing usable
 		case 201:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -9757,12 +9921,20 @@ func (v *ERABModifyRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -9776,6 +9948,10 @@ func (v *ERABModifyRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeModifiedListBearerModReq.decodeAPER(&sub, c), at, "E-RABToBeModifiedListBearerModReq", id, crit, CriticalityReject)
+			if !ok {
+				var zero ERABToBeModifiedListBearerModReq
+				v.ERABToBeModifiedListBearerModReq = zero
+			} // not comprehended: nothing usable
 		case 268:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -9933,12 +10109,20 @@ func (v *ERABModifyResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 31:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -10273,12 +10457,20 @@ func (v *ERABReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -10292,6 +10484,10 @@ func (v *ERABReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeReleasedList.decodeAPER(&sub, c), at, "E-RABToBeReleasedList", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ERABList
+				v.ERABToBeReleasedList = zero
+			} // not comprehended: nothing usable
 		case 26:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -10416,18 +10612,30 @@ func (v *ERABReleaseIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 110:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABReleasedList.decodeAPER(&sub, c), at, "E-RABReleasedList", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ERABList
+				v.ERABReleasedList = zero
+			} // not comprehended: nothing usable
 		case 189:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -10680,12 +10888,20 @@ func (v *ERABReleaseResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 69:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -11115,12 +11331,20 @@ func (v *ERABSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -11134,6 +11358,10 @@ func (v *ERABSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeSetupListBearerSUReq.decodeAPER(&sub, c), at, "E-RABToBeSetupListBearerSUReq", id, crit, CriticalityReject)
+			if !ok {
+				var zero ERABToBeSetupListBearerSUReq
+				v.ERABToBeSetupListBearerSUReq = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -11270,12 +11498,20 @@ func (v *ERABSetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 28:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -15667,18 +15903,30 @@ func (v *HandoverCancel) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -15773,12 +16021,20 @@ func (v *HandoverCancelAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -15951,18 +16207,30 @@ func (v *HandoverCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 1:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), at, "HandoverType", id, crit, CriticalityReject)
+			if !ok {
+				var zero HandoverType
+				v.HandoverType = zero
+			} // not comprehended: nothing usable
 		case 135:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -15990,6 +16258,10 @@ func (v *HandoverCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainer.decodeAPER(&sub, c), at, "Target-ToSource-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero TargetToSourceTransparentContainer
+				v.TargetToSourceTransparentContainer = zero
+			} // not comprehended: nothing usable
 		case 139:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
@@ -16101,12 +16373,20 @@ func (v *HandoverFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -16318,24 +16598,40 @@ func (v *HandoverNotify) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 67:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TAI
+				v.TAI = zero
+			} // not comprehended: nothing usable
 		case 176:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -16477,18 +16773,30 @@ func (v *HandoverPreparationFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -17036,42 +17344,70 @@ func (v *HandoverRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 1:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), at, "HandoverType", id, crit, CriticalityReject)
+			if !ok {
+				var zero HandoverType
+				v.HandoverType = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 66:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			if !ok {
+				var zero UEAggregateMaximumBitrate
+				v.UEaggregateMaximumBitrate = zero
+			} // not comprehended: nothing usable
 		case 53:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeSetupListHOReq.decodeAPER(&sub, c), at, "E-RABToBeSetupListHOReq", id, crit, CriticalityReject)
+			if !ok {
+				var zero ERABToBeSetupListHOReq
+				v.ERABToBeSetupListHOReq = zero
+			} // not comprehended: nothing usable
 		case 104:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainer.decodeAPER(&sub, c), at, "Source-ToTarget-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero SourceToTargetTransparentContainer
+				v.SourceToTargetTransparentContainer = zero
+			} // not comprehended: nothing usable
 		case 107:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityReject)
+			if !ok {
+				var zero UESecurityCapabilities
+				v.UESecurityCapabilities = zero
+			} // not comprehended: nothing usable
 		case 41:
 			k = 7
 			if c.repeated(&seen[0], 7, &last, 7, id, crit) {
@@ -17106,6 +17442,10 @@ func (v *HandoverRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SecurityContext.decodeAPER(&sub, c), at, "SecurityContext", id, crit, CriticalityReject)
+			if !ok {
+				var zero SecurityContext
+				v.SecurityContext = zero
+			} // not comprehended: nothing usable
 		case 136:
 			k = 12
 			if c.repeated(&seen[0], 12, &last, 12, id, crit) {
@@ -17464,18 +17804,30 @@ func (v *HandoverRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 18:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABAdmittedList.decodeAPER(&sub, c), at, "E-RABAdmittedList", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ERABAdmittedList
+				v.ERABAdmittedList = zero
+			} // not comprehended: nothing usable
 		case 19:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -17489,6 +17841,10 @@ func (v *HandoverRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TargetToSourceTransparentContainer.decodeAPER(&sub, c), at, "Target-ToSource-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero TargetToSourceTransparentContainer
+				v.TargetToSourceTransparentContainer = zero
+			} // not comprehended: nothing usable
 		case 127:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -17748,30 +18104,50 @@ func (v *HandoverRequired) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 1:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.HandoverType.decodeAPER(&sub, c), at, "HandoverType", id, crit, CriticalityReject)
+			if !ok {
+				var zero HandoverType
+				v.HandoverType = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 4:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TargetID.decodeAPER(&sub, c), at, "TargetID", id, crit, CriticalityReject)
+			if !ok {
+				var zero TargetID
+				v.TargetID = zero
+			} // not comprehended: nothing usable
 		case 79:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -17792,6 +18168,10 @@ func (v *HandoverRequired) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SourceToTargetTransparentContainer.decodeAPER(&sub, c), at, "Source-ToTarget-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero SourceToTargetTransparentContainer
+				v.SourceToTargetTransparentContainer = zero
+			} // not comprehended: nothing usable
 		case 138:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
@@ -18180,12 +18560,20 @@ func (v *HandoverSuccess) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -19087,18 +19475,30 @@ func (v *InitialContextSetupFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -19656,36 +20056,60 @@ func (v *InitialContextSetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UEaggregateMaximumBitrate.decodeAPER(&sub, c), at, "uEaggregateMaximumBitrate", id, crit, CriticalityReject)
+			if !ok {
+				var zero UEAggregateMaximumBitrate
+				v.UEaggregateMaximumBitrate = zero
+			} // not comprehended: nothing usable
 		case 24:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeSetupListCtxtSUReq.decodeAPER(&sub, c), at, "E-RABToBeSetupListCtxtSUReq", id, crit, CriticalityReject)
+			if !ok {
+				var zero ERABToBeSetupListCtxtSUReq
+				v.ERABToBeSetupListCtxtSUReq = zero
+			} // not comprehended: nothing usable
 		case 107:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityReject)
+			if !ok {
+				var zero UESecurityCapabilities
+				v.UESecurityCapabilities = zero
+			} // not comprehended: nothing usable
 		case 73:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SecurityKey.decodeAPER(&sub, c), at, "SecurityKey", id, crit, CriticalityReject)
+			if !ok {
+				var zero SecurityKey
+				v.SecurityKey = zero
+			} // not comprehended: nothing usable
 		case 25:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
@@ -20029,18 +20453,30 @@ func (v *InitialContextSetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 51:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABSetupListCtxtSURes.decodeAPER(&sub, c), at, "E-RABSetupListCtxtSURes", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ERABSetupListCtxtSURes
+				v.ERABSetupListCtxtSURes = zero
+			} // not comprehended: nothing usable
 		case 48:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -20428,30 +20864,50 @@ func (v *InitialUEMessage) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 26:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero NASPDU
+				v.NASPDU = zero
+			} // not comprehended: nothing usable
 		case 67:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityReject)
+			if !ok {
+				var zero TAI
+				v.TAI = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 134:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RRCEstablishmentCause.decodeAPER(&sub, c), at, "RRC-Establishment-Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero RRCEstablishmentCause
+				v.RRCEstablishmentCause = zero
+			} // not comprehended: nothing usable
 		case 96:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -21499,12 +21955,20 @@ func (v *KillRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
+			if !ok {
+				var zero MessageIdentifier
+				v.MessageIdentifier = zero
+			} // not comprehended: nothing usable
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
+			if !ok {
+				var zero SerialNumber
+				v.SerialNumber = zero
+			} // not comprehended: nothing usable
 		case 113:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -21624,12 +22088,20 @@ func (v *KillResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
+			if !ok {
+				var zero MessageIdentifier
+				v.MessageIdentifier = zero
+			} // not comprehended: nothing usable
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
+			if !ok {
+				var zero SerialNumber
+				v.SerialNumber = zero
+			} // not comprehended: nothing usable
 		case 141:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -22560,30 +23032,50 @@ func (v *LocationReport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 67:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TAI
+				v.TAI = zero
+			} // not comprehended: nothing usable
 		case 98:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RequestType.decodeAPER(&sub, c), at, "RequestType", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero RequestType
+				v.RequestType = zero
+			} // not comprehended: nothing usable
 		case 288:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -22693,18 +23185,30 @@ func (v *LocationReportingControl) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 98:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RequestType.decodeAPER(&sub, c), at, "RequestType", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero RequestType
+				v.RequestType = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -22794,18 +23298,30 @@ func (v *LocationReportingFailureIndication) decodeAPER(d *aper.Decoder, c *deco
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24178,12 +24694,20 @@ func (v *MMECPRelocationIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) er
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24601,6 +25125,10 @@ func (v *MMEConfigurationUpdateFailure) decodeAPER(d *aper.Decoder, c *decodeCtx
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 65:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -24680,6 +25208,10 @@ func (v *MMEDirectInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.InterSystemInformationTransferTypeMDT.decodeAPER(&sub, c), at, "Inter-SystemInformationTransferTypeMDT", id, crit, CriticalityReject)
+			if !ok {
+				var zero InterSystemInformationTransferType
+				v.InterSystemInformationTransferTypeMDT = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24763,18 +25295,30 @@ func (v *MMEEarlyStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 321:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBEarlyStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-EarlyStatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBEarlyStatusTransferTransparentContainer
+				v.ENBEarlyStatusTransferTransparentContainer = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -24972,18 +25516,30 @@ func (v *MMEStatusTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 90:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBStatusTransferTransparentContainer.decodeAPER(&sub, c), at, "eNB-StatusTransfer-TransparentContainer", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBStatusTransferTransparentContainer
+				v.ENBStatusTransferTransparentContainer = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -25728,12 +26284,20 @@ func (v *NASDeliveryIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -25829,24 +26393,40 @@ func (v *NASNonDeliveryIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 26:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero NASPDU
+				v.NASPDU = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -27055,6 +27635,10 @@ func (v *OverloadStart) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.OverloadResponse.decodeAPER(&sub, c), at, "OverloadResponse", id, crit, CriticalityReject)
+			if !ok {
+				var zero OverloadResponse
+				v.OverloadResponse = zero
+			} // not comprehended: nothing usable
 		case 154:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -27603,12 +28187,20 @@ func (v *PWSFailureIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.PWSfailedECGIList.decodeAPER(&sub, c), at, "PWSfailedECGIList", id, crit, CriticalityReject)
+			if !ok {
+				var zero PWSfailedECGIList
+				v.PWSfailedECGIList = zero
+			} // not comprehended: nothing usable
 		case 59:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), at, "Global-ENB-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero GlobalENBID
+				v.GlobalENBID = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -27709,18 +28301,30 @@ func (v *PWSRestartIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ECGIListForRestart.decodeAPER(&sub, c), at, "ECGIListForRestart", id, crit, CriticalityReject)
+			if !ok {
+				var zero ECGIListForRestart
+				v.ECGIListForRestart = zero
+			} // not comprehended: nothing usable
 		case 59:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), at, "Global-ENB-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero GlobalENBID
+				v.GlobalENBID = zero
+			} // not comprehended: nothing usable
 		case 188:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAIListForRestart.decodeAPER(&sub, c), at, "TAIListForRestart", id, crit, CriticalityReject)
+			if !ok {
+				var zero TAIListForRestart
+				v.TAIListForRestart = zero
+			} // not comprehended: nothing usable
 		case 190:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -28086,12 +28690,20 @@ func (v *Paging) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UEIdentityIndexValue.decodeAPER(&sub, c), at, "UEIdentityIndexValue", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero UEIdentityIndexValue
+				v.UEIdentityIndexValue = zero
+			} // not comprehended: nothing usable
 		case 43:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UEPagingID.decodeAPER(&sub, c), at, "UEPagingID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero UEPagingID
+				v.UEPagingID = zero
+			} // not comprehended: nothing usable
 		case 44:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -28105,12 +28717,20 @@ func (v *Paging) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.CNDomain.decodeAPER(&sub, c), at, "CNDomain", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero CNDomain
+				v.CNDomain = zero
+			} // not comprehended: nothing usable
 		case 46:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAIList.decodeAPER(&sub, c), at, "TAIList", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TAIList
+				v.TAIList = zero
+			} // not comprehended: nothing usable
 		case 128:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -28834,36 +29454,60 @@ func (v *PathSwitchRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 22:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ERABToBeSwitchedDLList.decodeAPER(&sub, c), at, "E-RABToBeSwitchedDLList", id, crit, CriticalityReject)
+			if !ok {
+				var zero ERABToBeSwitchedDLList
+				v.ERABToBeSwitchedDLList = zero
+			} // not comprehended: nothing usable
 		case 88:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SourceMMEUES1APID.decodeAPER(&sub, c), at, "SourceMME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.SourceMMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 67:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TAI
+				v.TAI = zero
+			} // not comprehended: nothing usable
 		case 107:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UESecurityCapabilities.decodeAPER(&sub, c), at, "UESecurityCapabilities", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero UESecurityCapabilities
+				v.UESecurityCapabilities = zero
+			} // not comprehended: nothing usable
 		case 127:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
@@ -29368,12 +30012,20 @@ func (v *PathSwitchRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 66:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -29401,6 +30053,10 @@ func (v *PathSwitchRequestAcknowledge) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SecurityContext.decodeAPER(&sub, c), at, "SecurityContext", id, crit, CriticalityReject)
+			if !ok {
+				var zero SecurityContext
+				v.SecurityContext = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
@@ -29651,18 +30307,30 @@ func (v *PathSwitchRequestFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -31805,6 +32473,10 @@ func (v *RerouteNASRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 0:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -31818,12 +32490,20 @@ func (v *RerouteNASRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.S1Message.decodeAPER(&sub, c), at, "S1-Message", id, crit, CriticalityReject)
+			if !ok {
+				var zero S1Message
+				v.S1Message = zero
+			} // not comprehended: nothing usable
 		case 223:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEGroupID.decodeAPER(&sub, c), at, "MME-Group-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEGroupID
+				v.MMEGroupID = zero
+			} // not comprehended: nothing usable
 		case 224:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -31918,12 +32598,20 @@ func (v *Reset) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 92:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ResetType.decodeAPER(&sub, c), at, "ResetType", id, crit, CriticalityReject)
+			if !ok {
+				var zero ResetType
+				v.ResetType = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -32177,6 +32865,10 @@ func (v *RetrieveUEInformation) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
+			if !ok {
+				var zero STMSI
+				v.STMSI = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -32300,6 +32992,10 @@ func (v *S1SetupFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 65:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -32467,6 +33163,10 @@ func (v *S1SetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.GlobalENBID.decodeAPER(&sub, c), at, "Global-ENB-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero GlobalENBID
+				v.GlobalENBID = zero
+			} // not comprehended: nothing usable
 		case 60:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -32480,12 +33180,20 @@ func (v *S1SetupRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SupportedTAs.decodeAPER(&sub, c), at, "SupportedTAs", id, crit, CriticalityReject)
+			if !ok {
+				var zero SupportedTAs
+				v.SupportedTAs = zero
+			} // not comprehended: nothing usable
 		case 137:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.DefaultPagingDRX.decodeAPER(&sub, c), at, "DefaultPagingDRX", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero PagingDRX
+				v.DefaultPagingDRX = zero
+			} // not comprehended: nothing usable
 		case 128:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -32685,12 +33393,20 @@ func (v *S1SetupResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ServedGUMMEIs.decodeAPER(&sub, c), at, "ServedGUMMEIs", id, crit, CriticalityReject)
+			if !ok {
+				var zero ServedGUMMEIs
+				v.ServedGUMMEIs = zero
+			} // not comprehended: nothing usable
 		case 87:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RelativeMMECapacity.decodeAPER(&sub, c), at, "RelativeMMECapacity", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero RelativeMMECapacity
+				v.RelativeMMECapacity = zero
+			} // not comprehended: nothing usable
 		case 163:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -34062,18 +34778,30 @@ func (v *SecondaryRATDataUsageReport) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 264:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SecondaryRATDataUsageReportList.decodeAPER(&sub, c), at, "SecondaryRATDataUsageReportList", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero SecondaryRATDataUsageReportList
+				v.SecondaryRATDataUsageReportList = zero
+			} // not comprehended: nothing usable
 		case 266:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -37942,24 +38670,40 @@ func (v *TraceFailureIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 86:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANTraceID.decodeAPER(&sub, c), at, "E-UTRAN-Trace-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANTraceID
+				v.EUTRANTraceID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -38052,18 +38796,30 @@ func (v *TraceStart) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 25:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TraceActivation.decodeAPER(&sub, c), at, "TraceActivation", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TraceActivation
+				v.TraceActivation = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -38887,18 +39643,30 @@ func (v *UECapabilityInfoIndication) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UERadioCapability.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero UERadioCapability
+				v.UERadioCapability = zero
+			} // not comprehended: nothing usable
 		case 198:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -39081,12 +39849,20 @@ func (v *UEContextModificationConfirm) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 146:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -39201,18 +39977,30 @@ func (v *UEContextModificationFailure) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -39314,12 +40102,20 @@ func (v *UEContextModificationIndication) decodeAPER(d *aper.Decoder, c *decodeC
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 226:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -39698,12 +40494,20 @@ func (v *UEContextModificationRequest) decodeAPER(d *aper.Decoder, c *decodeCtx)
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 73:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -39942,12 +40746,20 @@ func (v *UEContextModificationResponse) decodeAPER(d *aper.Decoder, c *decodeCtx
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -40032,12 +40844,20 @@ func (v *UEContextReleaseCommand) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UES1APIDs.decodeAPER(&sub, c), at, "UE-S1AP-IDs", id, crit, CriticalityReject)
+			if !ok {
+				var zero UES1APIDs
+				v.UES1APIDs = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -40199,12 +41019,20 @@ func (v *UEContextReleaseComplete) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -40361,18 +41189,30 @@ func (v *UEContextReleaseRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 164:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -40490,18 +41330,30 @@ func (v *UEContextResumeFailure) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 2:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cause.decodeAPER(&sub, c), at, "Cause", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero Cause
+				v.Cause = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -40617,12 +41469,20 @@ func (v *UEContextResumeRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) error
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 235:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -40770,12 +41630,20 @@ func (v *UEContextResumeResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 237:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -40951,12 +41819,20 @@ func (v *UEContextSuspendRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) erro
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 213:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -41097,12 +41973,20 @@ func (v *UEContextSuspendResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) err
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -41321,6 +42205,10 @@ func (v *UEInformationTransfer) decodeAPER(d *aper.Decoder, c *decodeCtx) error 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.STMSI.decodeAPER(&sub, c), at, "S-TMSI", id, crit, CriticalityReject)
+			if !ok {
+				var zero STMSI
+				v.STMSI = zero
+			} // not comprehended: nothing usable
 		case 252:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
@@ -41558,6 +42446,10 @@ func (v *UERadioCapabilityIDMappingRequest) decodeAPER(d *aper.Decoder, c *decod
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
+			if !ok {
+				var zero UERadioCapabilityID
+				v.UERadioCapabilityID = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -41646,12 +42538,20 @@ func (v *UERadioCapabilityIDMappingResponse) decodeAPER(d *aper.Decoder, c *deco
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UERadioCapabilityID.decodeAPER(&sub, c), at, "UERadioCapabilityID", id, crit, CriticalityReject)
+			if !ok {
+				var zero UERadioCapabilityID
+				v.UERadioCapabilityID = zero
+			} // not comprehended: nothing usable
 		case 74:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.UERadioCapability.decodeAPER(&sub, c), at, "UERadioCapability", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero UERadioCapability
+				v.UERadioCapability = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -41764,12 +42664,20 @@ func (v *UERadioCapabilityMatchRequest) decodeAPER(d *aper.Decoder, c *decodeCtx
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 74:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -41884,18 +42792,30 @@ func (v *UERadioCapabilityMatchResponse) decodeAPER(d *aper.Decoder, c *decodeCt
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 169:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.VoiceSupportMatchIndicator.decodeAPER(&sub, c), at, "VoiceSupportMatchIndicator", id, crit, CriticalityReject)
+			if !ok {
+				var zero VoiceSupportMatchIndicator
+				v.VoiceSupportMatchIndicator = zero
+			} // not comprehended: nothing usable
 		case 58:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
@@ -42503,30 +43423,50 @@ func (v *UplinkNASTransport) decodeAPER(d *aper.Decoder, c *decodeCtx) error {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 26:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.NASPDU.decodeAPER(&sub, c), at, "NAS-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero NASPDU
+				v.NASPDU = zero
+			} // not comprehended: nothing usable
 		case 100:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.EUTRANCGI.decodeAPER(&sub, c), at, "EUTRAN-CGI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero EUTRANCGI
+				v.EUTRANCGI = zero
+			} // not comprehended: nothing usable
 		case 67:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.TAI.decodeAPER(&sub, c), at, "TAI", id, crit, CriticalityIgnore)
+			if !ok {
+				var zero TAI
+				v.TAI = zero
+			} // not comprehended: nothing usable
 		case 155:
 			k = 5
 			if c.repeated(&seen[0], 5, &last, 5, id, crit) {
@@ -42648,12 +43588,20 @@ func (v *UplinkNonUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *deco
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero RoutingID
+				v.RoutingID = zero
+			} // not comprehended: nothing usable
 		case 147:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero LPPaPDU
+				v.LPPaPDU = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -42814,24 +43762,40 @@ func (v *UplinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 71:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cdma2000RATType.decodeAPER(&sub, c), at, "cdma2000RATType", id, crit, CriticalityReject)
+			if !ok {
+				var zero Cdma2000RATType
+				v.Cdma2000RATType = zero
+			} // not comprehended: nothing usable
 		case 72:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cdma2000SectorID.decodeAPER(&sub, c), at, "cdma2000SectorID", id, crit, CriticalityReject)
+			if !ok {
+				var zero Cdma2000SectorID
+				v.Cdma2000SectorID = zero
+			} // not comprehended: nothing usable
 		case 84:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -42859,6 +43823,10 @@ func (v *UplinkS1cdma2000tunnelling) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.Cdma2000PDU.decodeAPER(&sub, c), at, "cdma2000PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero Cdma2000PDU
+				v.Cdma2000PDU = zero
+			} // not comprehended: nothing usable
 		case 140:
 			k = 8
 			if c.repeated(&seen[0], 8, &last, 8, id, crit) {
@@ -42970,24 +43938,40 @@ func (v *UplinkUEAssociatedLPPaTransport) decodeAPER(d *aper.Decoder, c *decodeC
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MMEUES1APID.decodeAPER(&sub, c), at, "MME-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero MMEUES1APID
+				v.MMEUES1APID = zero
+			} // not comprehended: nothing usable
 		case 8:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.ENBUES1APID.decodeAPER(&sub, c), at, "eNB-UE-S1AP-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero ENBUES1APID
+				v.ENBUES1APID = zero
+			} // not comprehended: nothing usable
 		case 148:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RoutingID.decodeAPER(&sub, c), at, "Routing-ID", id, crit, CriticalityReject)
+			if !ok {
+				var zero RoutingID
+				v.RoutingID = zero
+			} // not comprehended: nothing usable
 		case 147:
 			k = 3
 			if c.repeated(&seen[0], 3, &last, 3, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.LPPaPDU.decodeAPER(&sub, c), at, "LPPa-PDU", id, crit, CriticalityReject)
+			if !ok {
+				var zero LPPaPDU
+				v.LPPaPDU = zero
+			} // not comprehended: nothing usable
 		default:
 			if err := c.unknownIE(id, crit); err != nil {
 				return err
@@ -43918,12 +44902,20 @@ func (v *WriteReplaceWarningRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
+			if !ok {
+				var zero MessageIdentifier
+				v.MessageIdentifier = zero
+			} // not comprehended: nothing usable
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
+			if !ok {
+				var zero SerialNumber
+				v.SerialNumber = zero
+			} // not comprehended: nothing usable
 		case 113:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {
@@ -43937,6 +44929,10 @@ func (v *WriteReplaceWarningRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.RepetitionPeriod.decodeAPER(&sub, c), at, "RepetitionPeriod", id, crit, CriticalityReject)
+			if !ok {
+				var zero RepetitionPeriod
+				v.RepetitionPeriod = zero
+			} // not comprehended: nothing usable
 		case 144:
 			k = 4
 			if c.repeated(&seen[0], 4, &last, 4, id, crit) {
@@ -43950,6 +44946,10 @@ func (v *WriteReplaceWarningRequest) decodeAPER(d *aper.Decoder, c *decodeCtx) e
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.NumberofBroadcastRequest.decodeAPER(&sub, c), at, "NumberofBroadcastRequest", id, crit, CriticalityReject)
+			if !ok {
+				var zero NumberofBroadcastRequest
+				v.NumberofBroadcastRequest = zero
+			} // not comprehended: nothing usable
 		case 116:
 			k = 6
 			if c.repeated(&seen[0], 6, &last, 6, id, crit) {
@@ -44103,12 +45103,20 @@ func (v *WriteReplaceWarningResponse) decodeAPER(d *aper.Decoder, c *decodeCtx) 
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.MessageIdentifier.decodeAPER(&sub, c), at, "MessageIdentifier", id, crit, CriticalityReject)
+			if !ok {
+				var zero MessageIdentifier
+				v.MessageIdentifier = zero
+			} // not comprehended: nothing usable
 		case 112:
 			k = 1
 			if c.repeated(&seen[0], 1, &last, 1, id, crit) {
 				continue
 			}
 			ok, err = c.ieDone(&sub, v.SerialNumber.decodeAPER(&sub, c), at, "SerialNumber", id, crit, CriticalityReject)
+			if !ok {
+				var zero SerialNumber
+				v.SerialNumber = zero
+			} // not comprehended: nothing usable
 		case 120:
 			k = 2
 			if c.repeated(&seen[0], 2, &last, 2, id, crit) {

@@ -883,6 +883,8 @@ func emitIEsDecode(b *bytes.Buffer, g *gtype) {
 		p(b, "ok, err = c.ieDone(&sub, %s.decodeAPER(&sub, c), at, %q, id, crit, %s)", val, f.ASN, critConst(f.Crit))
 		if f.Optional {
 			p(b, "v.%s.Present = ok", f.Name)
+		} else {
+			p(b, "if !ok { var zero %s; v.%s = zero } // not comprehended: nothing usable", f.T.Name, f.Name)
 		}
 	}
 	p(b, "default:\nif err := c.unknownIE(id, crit); err != nil { return err }\ncontinue")
