@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+
 	"github.com/lte-mme/mme/gtp"
 )
 
@@ -135,9 +138,26 @@ type Endpoint struct {
 	fifo     cacheFIFO
 	sweep    timerEntry
 
+	// batch reads and writes datagrams in groups (x/net ipv4/ipv6
+	// PacketConn over conn); outMu guards the queue of datagrams sent while
+	// the reader works through a batch.
+	batch    batchConn
+	outMu    sync.Mutex
+	batching bool
+	outbox   []outgoing
+	spare    []outgoing
+	wmsgs    []ipv4.Message
+	wbufs    [][1][]byte
+
 	wake    chan struct{} // size 1: an earlier deadline was pushed
 	stop    chan struct{}
 	stopped sync.WaitGroup
+}
+
+// batchConn is what x/net's ipv4.PacketConn and ipv6.PacketConn share.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
 // txnKey names a transaction: the peer and the 24-bit sequence number.
@@ -186,6 +206,13 @@ func New(conn *net.UDPConn, cfg Config) (*Endpoint, error) {
 		stop:    make(chan struct{}),
 	}
 	e.nextCmd = e.nextSeq
+	if e.local.Addr().Is4() {
+		e.batch = ipv4.NewPacketConn(conn)
+	} else {
+		e.batch = ipv6.NewPacketConn(conn)
+	}
+	e.wmsgs = make([]ipv4.Message, readBatch)
+	e.wbufs = make([][1][]byte, readBatch)
 	e.sweep = timerEntry{idx: -1, kind: tkSweep}
 	e.stopped.Add(2)
 	go e.readLoop()
@@ -227,13 +254,18 @@ func (e *Endpoint) Close() error {
 	return err
 }
 
-// readLoop is the reader goroutine: one datagram at a time, decoded and
-// dispatched in place. It ends when the socket is closed.
+// readLoop is the reader goroutine. It reads up to readBatch datagrams per
+// system call (recvmmsg on Linux), decodes and dispatches them in place;
+// what the handlers and callbacks send meanwhile goes out in one sendmmsg
+// at the end of the batch. It ends when the socket is closed.
 func (e *Endpoint) readLoop() {
 	defer e.stopped.Done()
-	buf := make([]byte, 65535)
+	msgs := make([]ipv4.Message, readBatch)
+	for k := range msgs {
+		msgs[k].Buffers = [][]byte{make([]byte, 65535)}
+	}
 	for {
-		n, from, err := e.conn.ReadFromUDPAddrPort(buf)
+		n, err := e.batch.ReadBatch(msgs, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -241,17 +273,87 @@ func (e *Endpoint) readLoop() {
 			e.st.readErrors.Add(1)
 			continue
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		e.receive(buf[:n], from)
+		e.beginBatch()
+		for k := range msgs[:n] {
+			m := &msgs[k]
+			ua, ok := m.Addr.(*net.UDPAddr)
+			if !ok {
+				continue
+			}
+			from := ua.AddrPort()
+			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+			e.receive(m.Buffers[0][:m.N], from)
+			m.Addr = nil
+		}
+		e.endBatch()
 	}
 }
 
-// send writes b to the peer; errors are counted (UDP: the peer may be
-// unreachable now and reachable at the retransmission).
+// readBatch is the most datagrams read per system call.
+const readBatch = 16
+
+type outgoing struct {
+	b  []byte
+	to netip.AddrPort
+}
+
+// beginBatch makes send queue datagrams until endBatch (reader goroutine).
+func (e *Endpoint) beginBatch() {
+	e.outMu.Lock()
+	e.batching = true
+	e.outMu.Unlock()
+}
+
+// endBatch sends what was queued during the batch, in as few system calls
+// as the kernel takes (sendmmsg on Linux).
+func (e *Endpoint) endBatch() {
+	e.outMu.Lock()
+	q := e.outbox
+	e.outbox, e.spare = e.spare[:0], nil
+	e.batching = false
+	e.outMu.Unlock()
+	for len(q) > 0 {
+		n := min(len(q), len(e.wmsgs))
+		for k := range q[:n] {
+			e.wbufs[k][0] = q[k].b
+			e.wmsgs[k].Buffers = e.wbufs[k][:]
+			e.wmsgs[k].Addr = net.UDPAddrFromAddrPort(q[k].to)
+		}
+		sent, err := e.batch.WriteBatch(e.wmsgs[:n], 0)
+		if err != nil || sent == 0 {
+			// Skip the datagram the kernel refused; UDP: the peer's
+			// retransmission or ours covers it.
+			e.st.sendErrors.Add(1)
+			e.log.Debug("s11: send failed", "peer", q[0].to, "err", err)
+			sent = 1
+		}
+		for k := range q[:sent] {
+			q[k] = outgoing{}
+		}
+		q = q[sent:]
+	}
+	for k := range e.wmsgs {
+		e.wbufs[k][0], e.wmsgs[k].Addr = nil, nil
+	}
+	e.outMu.Lock()
+	e.spare = q[:0]
+	e.outMu.Unlock()
+}
+
+// send writes b to the peer, or queues it while the reader is in a batch.
+// Errors are counted (UDP: the peer may be unreachable now and reachable at
+// the retransmission).
 func (e *Endpoint) send(b []byte, to netip.AddrPort) {
 	if e.cfg.Tap != nil {
 		e.cfg.Tap(true, to, b)
 	}
+	e.outMu.Lock()
+	if e.batching {
+		e.outbox = append(e.outbox, outgoing{b, to})
+		e.outMu.Unlock()
+		return
+	}
+	e.outMu.Unlock()
 	if _, err := e.conn.WriteToUDPAddrPort(b, to); err != nil {
 		e.st.sendErrors.Add(1)
 		e.log.Debug("s11: send failed", "peer", to, "err", err)

@@ -545,3 +545,33 @@ func TestRestartCounterFile(t *testing.T) {
 		t.Fatalf("wrap: %d", v)
 	}
 }
+
+// A dual-stack endpoint (":0", an IPv6 socket) answers IPv4 peers from its
+// batched send path, and IPv6 peers too.
+func TestDualStack(t *testing.T) {
+	var sgwp atomic.Pointer[Endpoint]
+	var calls atomic.Int64
+	sgw, err := Listen(":0", Config{EchoInterval: -1, Handler: sgwHandler(&sgwp, &calls), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Skipf("no dual-stack socket here: %v", err)
+	}
+	defer sgw.Close()
+	sgwp.Store(sgw)
+	port := sgw.LocalAddr().Port()
+	for _, local := range []string{"127.0.0.1:0", "[::1]:0"} {
+		mme, err := Listen(local, Config{EchoInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			if local == "[::1]:0" {
+				t.Logf("no IPv6 loopback: %v", err)
+				continue
+			}
+			t.Fatal(err)
+		}
+		to := netip.AddrPortFrom(mme.LocalAddr().Addr(), port)
+		m, err := mme.RequestSync(context.Background(), to, 0, csr(7))
+		mme.Close()
+		if err != nil || !m.(*gtp.CreateSessionResponse).Cause.Accepted() {
+			t.Fatalf("%s: %v %v", local, m, err)
+		}
+	}
+}
