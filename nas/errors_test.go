@@ -3,6 +3,7 @@ package nas
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -256,4 +257,44 @@ func TestESMContainerAndInner(t *testing.T) {
 	if a.(*AuthenticationResponse).RES[0] != 0 || b.(*AuthenticationResponse).RES[0] != 0x3e {
 		t.Error("NoCopy should alias and the default should copy")
 	}
+}
+
+// TestMutatedVectors changes every octet of every nas.tsv row to 0x00,
+// 0xff and its neighbours (wrong lengths, bad IEIs, reserved values where
+// they land): no panic, every error an *Error with a §7 cause, and every
+// message that decodes re-encodes to bytes that decode to the same value.
+func TestMutatedVectors(t *testing.T) {
+	n, failed := 0, 0
+	for _, r := range readVectors(t, "nas.tsv") {
+		for i := range r.b {
+			for _, v := range []byte{0x00, 0xff, r.b[i] + 1, r.b[i] - 1} {
+				b := append([]byte(nil), r.b...)
+				b[i] = v
+				n++
+				m, err := Decode(b)
+				if err != nil {
+					failed++
+					var e *Error
+					if !errors.As(err, &e) {
+						t.Fatalf("%s[%d]=%02x: %v is not an *Error", r.name, i, v, err)
+					}
+					switch e.Cause {
+					case 0, 95, 96, 97, 100:
+					default:
+						t.Errorf("%s[%d]=%02x: cause #%d: %v", r.name, i, v, e.Cause, err)
+					}
+					continue
+				}
+				out, err := Encode(m)
+				if err != nil {
+					t.Fatalf("%s[%d]=%02x: re-encode: %v", r.name, i, v, err)
+				}
+				again, err := Decode(out)
+				if err != nil || !reflect.DeepEqual(again, m) {
+					t.Fatalf("%s[%d]=%02x: round trip: %v\n%#v\n%#v", r.name, i, v, err, m, again)
+				}
+			}
+		}
+	}
+	t.Logf("%d mutations, %d rejected", n, failed)
 }
