@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newDecodeCmd(),
 		newHSSCmd(),
 		newSGWEmuCmd(),
+		newS1ProbeCmd(),
 	)
 	return root
 }
