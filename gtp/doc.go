@@ -9,6 +9,9 @@
 // F-TEID, ULI, PAA, Bearer QoS, AMBR); this package adds the S11 message
 // tables (which IE, instance and presence per message), strict checks and
 // typed errors. The transaction layer and the UDP endpoint are in gtp/s11.
+// Before its first go-gtp call the package installs go-gtp's documented
+// grouped-IE hook (ie.SetIsGroupedFun) with a lock-free predicate over
+// go-gtp's own set of grouped types: the default locks a mutex per IE.
 //
 // Messages are plain structs named after TS 29.274: the MME's session state
 // machines emit them as effects and receive them as events.

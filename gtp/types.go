@@ -569,3 +569,40 @@ const (
 	NodeMME  NodeType = 0
 	NodeSGSN NodeType = 1
 )
+
+var interfaceNames = map[InterfaceType]string{
+	IfS1UENodeB: "S1-U eNodeB GTP-U", IfS1USGW: "S1-U SGW GTP-U", IfS5S8SGWGTPU: "S5/S8 SGW GTP-U",
+	IfS5S8PGWGTPU: "S5/S8 PGW GTP-U", IfS5S8SGWGTPC: "S5/S8 SGW GTP-C", IfS5S8PGWGTPC: "S5/S8 PGW GTP-C",
+	IfS11MMEGTPC: "S11 MME GTP-C", IfS11S4SGWGTPC: "S11/S4 SGW GTP-C",
+}
+
+// String returns the TS 29.274 Table 8.22-1 name of the interface type.
+func (i InterfaceType) String() string {
+	if n, ok := interfaceNames[i]; ok {
+		return n
+	}
+	return "interface type " + strconv.Itoa(int(i))
+}
+
+// String returns the TS 29.274 Table 8.17-1 name of the RAT type.
+func (r RATType) String() string {
+	switch r {
+	case RATUTRAN:
+		return "UTRAN"
+	case RATGERAN:
+		return "GERAN"
+	case RATWLAN:
+		return "WLAN"
+	case RATGAN:
+		return "GAN"
+	case RATHSPAEvolution:
+		return "HSPA Evolution"
+	case RATEUTRAN:
+		return "EUTRAN"
+	case RATVirtual:
+		return "Virtual"
+	case RATEUTRANNBIoT:
+		return "EUTRAN-NB-IoT"
+	}
+	return "RAT type " + strconv.Itoa(int(r))
+}
