@@ -125,7 +125,8 @@ func (n *dragonboatNode) moveLeadership(id uint64, shards int, limit time.Durati
 				break
 			}
 			if ok {
-				if err := n.nh.RequestLeaderTransfer(shard, id); err != nil {
+				err := n.nh.RequestLeaderTransfer(shard, id)
+				if err != nil && !errors.Is(err, dragonboat.ErrSystemBusy) {
 					return fmt.Errorf("replication: transfer shard %d: %w", shard, err)
 				}
 			}
