@@ -59,11 +59,12 @@ func (o *orderChecker) check(assoc uint64, m Message) {
 	o.next[k] = seq + 1
 }
 
-// TestManyAssociationsAndStreams: 50 associations, 8 streams each, 20
-// messages per stream in each direction; PPID 18 and per-stream order kept.
+// TestManyAssociationsAndStreams: 100 associations from one dialing
+// endpoint (the load tester's case), 8 streams each, 10 messages per
+// stream in each direction; PPID 18 and per-stream order kept.
 func TestManyAssociationsAndStreams(t *testing.T) {
 	modes(t, func(t *testing.T, mode Mode) {
-		const assocs, streams, perStream = 50, 8, 20
+		const assocs, streams, perStream = 100, 8, 10
 		p := newPair(t, mode, nil)
 		var srvOrder, cliOrder orderChecker
 		p.srvRec.onMsg = func(a *Association, m Message) { srvOrder.check(a.ID(), m) }
@@ -73,7 +74,7 @@ func TestManyAssociationsAndStreams(t *testing.T) {
 		for i := range as {
 			as[i] = p.dial(t, nil)
 		}
-		p.srvRec.waitFor(t, 10*time.Second, "50 server-side EventUp", func() bool { return p.srvRec.count(EventUp) == assocs })
+		p.srvRec.waitFor(t, 10*time.Second, "100 server-side EventUp", func() bool { return p.srvRec.count(EventUp) == assocs })
 		if got := len(p.srv.Associations()); got != assocs {
 			for _, ev := range p.srvRec.eventsOf(EventDown) {
 				t.Logf("server down: %v: %v", ev.Assoc, ev.Err)
