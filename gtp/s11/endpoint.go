@@ -24,6 +24,7 @@ const (
 	DefaultEchoInterval = 60 * time.Second
 	DefaultMaxPending   = 1 << 16
 	DefaultMaxPeers     = 1024
+	DefaultSocketBuffer = 4 << 20
 	// DefaultPort is the GTP-C UDP port (TS 29.274 §4.2).
 	DefaultPort = 2123
 )
@@ -64,6 +65,11 @@ type Config struct {
 	// answer its retransmissions (TS 29.274 §7.6); default T3 × (N3+1), the
 	// longest a peer with the same timers retransmits.
 	CacheTTL time.Duration
+	// SocketBuffer is the UDP receive and send buffer asked of the kernel
+	// (capped by net.core.rmem_max/wmem_max); default 4 MiB, so that a
+	// burst of requests is queued rather than dropped (each datagram costs
+	// the kernel about 1-2 KiB of buffer whatever its size).
+	SocketBuffer int
 	// MaxPending bounds outstanding outgoing transactions; MaxPeers bounds
 	// the peer table (an unknown source beyond it is dropped).
 	MaxPending int
@@ -100,6 +106,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = DefaultMaxPending
+	}
+	if c.SocketBuffer <= 0 {
+		c.SocketBuffer = DefaultSocketBuffer
 	}
 	if c.MaxPeers <= 0 {
 		c.MaxPeers = DefaultMaxPeers
@@ -206,6 +215,9 @@ func New(conn *net.UDPConn, cfg Config) (*Endpoint, error) {
 		stop:    make(chan struct{}),
 	}
 	e.nextCmd = e.nextSeq
+	// Best effort: the kernel caps the sizes at its maxima.
+	conn.SetReadBuffer(cfg.SocketBuffer)
+	conn.SetWriteBuffer(cfg.SocketBuffer)
 	if e.local.Addr().Is4() {
 		e.batch = ipv4.NewPacketConn(conn)
 	} else {

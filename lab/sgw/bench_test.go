@@ -83,7 +83,7 @@ func benchCSMB(b *testing.B, window int) {
 		}
 		cpu += processCPU() - cpu0
 		b.StopTimer()
-		dsem := make(chan struct{}, 256)
+		dsem := make(chan struct{}, window)
 		for k := range n {
 			dsem <- struct{}{}
 			s := sessions[k]
