@@ -29,11 +29,21 @@ type benchSink struct {
 	tokens map[uint64]chan struct{} // by server-side association id
 	mu     sync.Mutex
 	got    atomic.Int64
+	target int64         // messages to receive before done closes
+	done   chan struct{} // closed when target messages arrived
+	ups    chan struct{} // one per EventUp
 }
 
-func (s *benchSink) HandleEvent(Event) {}
+func (s *benchSink) HandleEvent(ev Event) {
+	if ev.Kind == EventUp {
+		s.ups <- struct{}{}
+	}
+}
+
 func (s *benchSink) HandleMessage(a *Association, m Message) {
-	s.got.Add(1)
+	if s.got.Add(1) == s.target {
+		close(s.done)
+	}
 	s.mu.Lock()
 	ch := s.tokens[a.ID()]
 	s.mu.Unlock()
@@ -58,7 +68,7 @@ func benchThroughput(b *testing.B, assocs int) {
 		b.Fatal(err)
 	}
 	defer cli.Close()
-	sink := &benchSink{tokens: map[uint64]chan struct{}{}}
+	sink := &benchSink{tokens: map[uint64]chan struct{}{}, target: int64(b.N), done: make(chan struct{}), ups: make(chan struct{}, assocs)}
 	srv, err := NewEndpoint(testConfig(ModeUDP))
 	if err != nil {
 		b.Fatal(err)
@@ -80,9 +90,8 @@ func benchThroughput(b *testing.B, assocs int) {
 		lanes[i] = lane{a: a, tokens: make(chan struct{}, window)}
 	}
 	// Give each server-side association its lane's tokens (matched by address).
-	deadline := time.Now().Add(5 * time.Second)
-	for len(srv.Associations()) < assocs && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) //nolint:forbidigo // benchmark setup, not a test assertion
+	for range assocs {
+		<-sink.ups
 	}
 	for _, sa := range srv.Associations() {
 		for _, l := range lanes {
@@ -118,9 +127,7 @@ func benchThroughput(b *testing.B, assocs int) {
 		}()
 	}
 	wg.Wait()
-	for sink.got.Load() < int64(b.N) {
-		time.Sleep(100 * time.Microsecond) //nolint:forbidigo // draining the last window inside the timed region
-	}
+	<-sink.done // the last window, inside the timed region
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
 	b.StopTimer()

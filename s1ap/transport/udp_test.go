@@ -231,11 +231,11 @@ func TestINITFlood(t *testing.T) {
 		}
 	}
 	// Half-open handshakes live HandshakeTimeout: sample across it.
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline) {
+	tk := time.NewTicker(20 * time.Millisecond)
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); <-tk.C {
 		sample()
-		time.Sleep(20 * time.Millisecond) //nolint:forbidigo // sampling period of a measurement, not a wait for a condition
 	}
+	tk.Stop()
 	stopPing.Store(true)
 	pingWG.Wait()
 	if pingErr != nil {
