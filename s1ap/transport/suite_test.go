@@ -370,3 +370,29 @@ func TestOversizedInboundMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestEndpointShutdown: shutting the listening endpoint down ends every
+// association with SHUTDOWN on both sides, then closes it.
+func TestEndpointShutdown(t *testing.T) {
+	modes(t, func(t *testing.T, mode Mode) {
+		p := newPair(t, mode, nil)
+		for range 3 {
+			p.dial(t, nil)
+		}
+		p.srvRec.waitFor(t, 5*time.Second, "3 up", func() bool { return p.srvRec.count(EventUp) == 3 })
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.srv.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p.cliRec.waitFor(t, 5*time.Second, "3 client down", func() bool { return p.cliRec.count(EventDown) == 3 })
+		for _, ev := range append(p.srvRec.eventsOf(EventDown), p.cliRec.eventsOf(EventDown)...) {
+			if !errors.Is(ev.Err, ErrShutdown) {
+				t.Fatalf("down reason %v, want ErrShutdown", ev.Err)
+			}
+		}
+		if err := p.srv.Listen(p.srvRec); !errors.Is(err, ErrEndpointClosed) {
+			t.Fatalf("Listen after Shutdown: %v", err)
+		}
+	})
+}
