@@ -55,6 +55,7 @@ func newDecodeCmd() *cobra.Command {
 	c.AddCommand(
 		// subcommands are added here by the codec packages' wiring files
 		newDecodeNASCmd(),
+		newDecodeS1APCmd(),
 	)
 	return c
 }
