@@ -449,3 +449,37 @@ func TestGroupedPredicate(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckS11(t *testing.T) {
+	msgs := fullMessages()
+	for _, m := range msgs {
+		if err := CheckS11(m); err != nil {
+			t.Errorf("%v: %v", m.MessageType(), err)
+		}
+	}
+	for _, tc := range []struct {
+		m     Message
+		cause CauseValue
+	}{
+		{&CreateSessionResponse{Cause: Cause{Value: CauseRequestAccepted}}, CauseConditionalIEMissing},
+		{&CreateSessionResponse{Cause: Cause{Value: CauseRequestAccepted}, SenderFTEID: pgwS5}, CauseMandatoryIEIncorrect},
+		{&CreateSessionResponse{Cause: Cause{Value: CauseRequestAccepted}, SenderFTEID: sgwS11,
+			BearerContextsCreated: []BearerContext{{EBI: 5, Cause: Cause{Value: CauseRequestAccepted}}}}, CauseConditionalIEMissing},
+		{&CreateBearerRequest{LinkedEBI: 5, BearerContexts: []BearerContext{{TFT: tft, BearerQoS: qos}}}, CauseConditionalIEMissing},
+		{&CreateSessionRequest{SenderFTEID: sgwS11}, CauseMandatoryIEIncorrect},
+	} {
+		var de *DecodeError
+		if err := CheckS11(tc.m); !errors.As(err, &de) || de.Cause != tc.cause {
+			t.Errorf("%v: %v, want cause %v", tc.m.MessageType(), err, tc.cause)
+		}
+	}
+	// The S5/S8 capture of the vectors: a PGW's answer has no S11 F-TEID.
+	for _, v := range loadVectors(t) {
+		if v.name == "CreateSessionResp#01" {
+			_, m, err := Decode(v.b)
+			if err != nil || !errors.Is(CheckS11(m), ErrConditionalIEMissing) {
+				t.Errorf("S5/S8 response on S11: %v %v", err, CheckS11(m))
+			}
+		}
+	}
+}
