@@ -54,14 +54,23 @@ func address(code uint32, flags uint8, vendor uint32, a netip.Addr) *diam.AVP {
 
 // newMessage builds a message of the S6a application (or the base protocol
 // for appID 0) with its length computed.
+//
+// The ids are left zero for the sending peer. (Non-zero placeholders go to
+// diam.NewMessage, which would otherwise draw random ids from the locked
+// global source of math/rand for nothing.) The message takes avps as its
+// AVP slice, without copying.
 func newMessage(cmd uint32, flags uint8, appID uint32, avps []*diam.AVP) *diam.Message {
-	m := diam.NewMessage(cmd, flags, appID, 0, 0, Dictionary())
+	m := diam.NewMessage(cmd, flags, appID, 1, 1, Dictionary())
 	m.Header.HopByHopID, m.Header.EndToEndID = 0, 0
+	n := 0
 	for _, a := range avps {
 		if a != nil {
-			m.AddAVP(a)
+			avps[n] = a
+			n++
+			m.Header.MessageLength += uint32(a.Len())
 		}
 	}
+	m.AVP = avps[:n]
 	return m
 }
 
