@@ -14,8 +14,14 @@
 // The bench process re-executes its own binary as the two replicas (they
 // stop when their standard input closes), forms the group, makes itself the
 // leader, runs the proposers for a warm-up and then a measured window, and
-// prints writes/s (records committed by a majority and applied on the
-// leader), commit latency percentiles and the CPU the three processes used.
+// prints records/s (committed by a majority and applied on the leader),
+// commit latency percentiles, the leader changes node 1 saw, the CPU the
+// three processes used and that CPU per replicated record (the figure that
+// hardly depends on how busy the shared machine is).
+//
+// With -failover (dragonboat), node 2 leads every shard and is killed with
+// SIGKILL after the warm-up while node 1's proposals are forwarded to it; the
+// run reports how long until every shard has a new leader and takes a write.
 //
 // Engines:
 //
@@ -38,5 +44,7 @@
 //	/tmp/replspike -engine hraft -proposers 64 -batch 1 -duration 20s -runs 3
 //
 // The spike disables snapshots and log compaction (a 20 s window never needs
-// them); everything else is each engine's default except memory sizing.
+// them); everything else is each engine's default except memory sizing and,
+// where -execshards/-logdbshards say so, dragonboat's worker and log shards.
+// Raw output of the measured rounds is in results/.
 package main
