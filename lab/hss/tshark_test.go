@@ -122,7 +122,11 @@ func TestTsharkDissectsS6a(t *testing.T) {
 	if err := h.Delete("001010000000077"); err != nil {
 		t.Fatal(err)
 	}
-	<-clrs
+	select {
+	case <-clrs:
+	case <-ctx.Done():
+		t.Fatal("no CLR at the MME")
+	}
 	eventually(t, 10*time.Second, "CLA at the HSS", func() bool { return h.Stats().CLRSent.Load() == 1 })
 	// Silence for Tw: both sides send DWRs.
 	eventually(t, 10*time.Second, "watchdog answers", func() bool {

@@ -17,8 +17,26 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var fastTimers = Timers{Watchdog: 200 * time.Millisecond, RequestTimeout: 3 * time.Second, Tick: 5 * time.Millisecond,
+var fastTimers = Timers{Watchdog: time.Second, RequestTimeout: 3 * time.Second, Tick: 5 * time.Millisecond,
 	ReopenDWAs: 2, ReconnectMin: 10 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
+
+// watchdogTimers has a short Tw for the tests of the watchdog itself.
+var watchdogTimers = func() Timers { t := fastTimers; t.Watchdog = 200 * time.Millisecond; return t }()
+
+// eventually waits for cond, checking every few milliseconds, until d.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	tk := time.NewTicker(5 * time.Millisecond)
+	defer tk.Stop()
+	deadline := time.After(d)
+	for !cond() {
+		select {
+		case <-tk.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -243,7 +261,7 @@ func TestFailoverInFlight(t *testing.T) {
 		altSeen.Store(&h)
 		answerAIR("hss2.epc")(r, answer)
 	})
-	c := mme(t, []string{primary.l.Addr().String(), altAddr}, nil, fastTimers)
+	c := mme(t, []string{primary.l.Addr().String(), altAddr}, nil, watchdogTimers)
 	ctx := ctxT(t, 10*time.Second)
 	for _, a := range []string{primary.l.Addr().String(), altAddr} {
 		if err := c.WaitState(ctx, a, StateOpen); err != nil {
@@ -287,10 +305,7 @@ func TestFailoverInFlight(t *testing.T) {
 	// The primary's late answer is dropped.
 	primary.silent.Store(false)
 	primary.answer(first)
-	if err := c.ep.waitFor(ctx, func() bool { return c.Stats().Unmatched >= 1 }); err != nil {
-		// Unmatched is counted without a state change: poll the counter on the next tick.
-		t.Fatal(err)
-	}
+	eventually(t, 10*time.Second, "the late answer", func() bool { return c.Stats().Unmatched >= 1 })
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("done called %d times", n)
 	}
@@ -308,7 +323,7 @@ func TestWatchdogSilentPeer(t *testing.T) {
 	var mu sync.Mutex
 	var states []State
 	c, err := NewClient(ClientConfig{Identity: Identity{OriginHost: "mme.epc", OriginRealm: "epc"}, DestinationRealm: "epc",
-		Peers: []string{addr}, Timers: fastTimers,
+		Peers: []string{addr}, Timers: watchdogTimers,
 		OnState: func(_ string, s State) { mu.Lock(); states = append(states, s); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +338,7 @@ func TestWatchdogSilentPeer(t *testing.T) {
 	if err := c.WaitState(ctx, addr, StateSuspect); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < fastTimers.Watchdog {
+	if d := time.Since(start); d < watchdogTimers.Watchdog {
 		t.Errorf("suspect after %v, before Tw", d)
 	}
 	if err := c.WaitState(ctx, addr, StateDown); err != nil {
@@ -391,8 +406,13 @@ func TestCancelLocationToMME(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("CLR did not reach the MME handler")
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("no CLA")
 	}
 	// A CLR for an MME that is not connected fails at once.
 	srv.Send("other.epc", clr.Encode(), func(_ *diam.Message, err error) { done <- err })
@@ -514,9 +534,12 @@ func TestFailoverOnClose(t *testing.T) {
 // TestServerDisconnect: a closing HSS sends DPR (REBOOTING); the MME
 // answers DPA, and its request in flight goes to the alternate.
 func TestServerDisconnect(t *testing.T) {
-	hold := make(chan struct{})
+	hold := make(chan struct{}, 1)
 	primary, pAddr := hss(t, "hss1.epc", func(r *Request, answer func(*diam.Message)) {
-		close(hold) // never answers
+		select { // never answers
+		case hold <- struct{}{}:
+		default:
+		}
 	})
 	_, altAddr := hss(t, "hss2.epc", nil)
 	c := mme(t, []string{pAddr, altAddr}, nil, fastTimers)
@@ -528,10 +551,19 @@ func TestServerDisconnect(t *testing.T) {
 	}
 	res := make(chan error, 1)
 	c.Send(air(c), func(m *diam.Message, err error) { res <- err })
-	<-hold
+	select {
+	case <-hold:
+	case <-ctx.Done():
+		t.Fatal("the primary did not get the request")
+	}
 	primary.Close()
-	if err := <-res; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer after the primary's DPR")
 	}
 	if err := c.WaitState(ctx, pAddr, StateDown); err != nil {
 		t.Fatal(err)
