@@ -68,7 +68,11 @@ func startMMEWith(t *testing.T, host, realm, addr string, tm peer.Timers, clr ch
 				return
 			}
 			if clr != nil {
-				clr <- m
+				select { // never block the connection's reader
+				case clr <- m:
+				default:
+					t.Errorf("MME %s: unexpected CLR %+v", host, m)
+				}
 			}
 			answer((&s6a.CLA{AnswerHeader: s6a.AnswerHeader{SessionID: m.SessionID, OriginHost: host, OriginRealm: realm, Result: s6a.Success}}).Encode())
 		}})
