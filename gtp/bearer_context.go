@@ -148,13 +148,14 @@ func (s *bcSchema) encode(e *encoder, bc *BearerContext) {
 // one instance (several IEs of the same type and instance, TS 29.274 §7).
 func bearerContexts[M any](inst uint8, p presence, s *bcSchema, list func(*M) *[]BearerContext) field[M] {
 	return field[M]{t: IEBearerContext, inst: inst, p: p, multi: true, set: func(m *M, i *ie.IE) error {
-		var bc BearerContext
+		// Decode in place at the end of the list: no separate allocation.
+		l := list(m)
+		*l = append(*l, BearerContext{})
 		within := IEID{IEBearerContext, inst}
-		if prob := decodeFields(&bc, i.ChildIEs, s.fields, &within); prob != nil {
+		if prob := decodeFields(&(*l)[len(*l)-1], i.ChildIEs, s.fields, &within); prob != nil {
+			*l = (*l)[:len(*l)-1]
 			return prob
 		}
-		l := list(m)
-		*l = append(*l, bc)
 		return nil
 	}}
 }

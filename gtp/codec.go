@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/wmnsk/go-gtp/gtpv2/ie"
 	"github.com/wmnsk/go-gtp/gtpv2/message"
@@ -68,9 +69,12 @@ func Encode(m Message, teid, seq uint32) ([]byte, error) {
 	if seq > MaxSeq {
 		return nil, fmt.Errorf("gtp: encode %v: sequence number %#x exceeds 24 bits", t, seq)
 	}
-	e := encoder{t: t}
-	e.ies = e.buf[:0]
-	m.encode(&e)
+	// The encoder escapes through the Message interface: pooled, it costs
+	// no allocation per message.
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	e.t, e.err, e.ies = t, nil, e.buf[:0]
+	m.encode(e)
 	if e.err != nil {
 		return nil, e.err
 	}
@@ -276,6 +280,18 @@ func ErrorResponse(req MessageType, c Cause) (Message, bool) {
 
 // ---- encoding helpers ----
 
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
+
+// release drops the encoder's references to IEs and returns it to the pool.
+func (e *encoder) release() {
+	clear(e.buf[:])
+	if cap(e.ies) > len(e.buf) {
+		clear(e.ies[:cap(e.ies)])
+	}
+	e.ies, e.err = nil, nil
+	encoders.Put(e)
+}
+
 type encoder struct {
 	t   MessageType
 	ies []*ie.IE
@@ -450,28 +466,30 @@ func (e *encoder) paa(p PAA) {
 
 func (e *encoder) recovery(v *uint8) { e.u8p(IERecovery, v) }
 
-// group encodes a grouped IE (TS 29.274 §6.1.3) from the IEs fill adds.
+// group encodes a grouped IE (TS 29.274 §6.1.3) from the IEs fill adds:
+// they are appended to e's list, then moved into the group.
 func (e *encoder) group(t IEType, inst uint8, fill func(*encoder)) {
-	sub := encoder{t: e.t}
-	sub.ies = sub.buf[:0]
-	fill(&sub)
-	if sub.err != nil {
-		e.fail(t, sub.err)
+	start := len(e.ies)
+	fill(e)
+	if e.err != nil {
 		return
 	}
+	children := append([]*ie.IE(nil), e.ies[start:]...)
+	clear(e.ies[start:])
+	e.ies = e.ies[:start]
 	// A grouped IE marshals its children (ie.IE.MarshalTo); the Length
 	// field is theirs summed. (ie.NewGroupedIE would also serialise them
 	// into a Payload nobody reads.)
-	g := ie.New(uint8(t), inst, nil)
-	g.ChildIEs = append([]*ie.IE(nil), sub.ies...)
 	n := 0
-	for _, c := range g.ChildIEs {
+	for _, c := range children {
 		n += c.MarshalLen()
 	}
 	if n > 0xffff {
 		e.fail(t, ieErrorf("grouped IE of %d octets", n))
 		return
 	}
+	g := ie.New(uint8(t), inst, nil)
+	g.ChildIEs = children
 	g.Length = uint16(n)
 	e.ies = append(e.ies, g)
 }

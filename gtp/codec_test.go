@@ -145,7 +145,7 @@ func TestEncodeErrors(t *testing.T) {
 			BearerContextsToBeCreated: []BearerContext{{EBI: 5, BearerQoS: qos}}}, IEFTEID},
 		{"CSR without bearer", &CreateSessionRequest{IMSI: "1", RATType: 6, SenderFTEID: mmeS11, APN: "a"}, IEBearerContext},
 		{"CSR bearer without QoS", &CreateSessionRequest{IMSI: "1", RATType: 6, SenderFTEID: mmeS11, APN: "a",
-			BearerContextsToBeCreated: []BearerContext{{EBI: 5}}}, IEBearerContext},
+			BearerContextsToBeCreated: []BearerContext{{EBI: 5}}}, IEBearerQoS},
 		{"IMSI with letters", &CreateSessionRequest{IMSI: "00101abc", RATType: 6, SenderFTEID: mmeS11, APN: "a",
 			BearerContextsToBeCreated: []BearerContext{{EBI: 5, BearerQoS: qos}}}, IEIMSI},
 		{"APN empty label", &CreateSessionRequest{IMSI: "1", RATType: 6, SenderFTEID: mmeS11, APN: "a..b",
@@ -156,7 +156,7 @@ func TestEncodeErrors(t *testing.T) {
 		{"bad PLMN", &ModifyBearerRequest{ServingNetwork: PLMN{"1", "01"}}, IEServingNetwork},
 		{"ECI over 28 bits", &ModifyBearerRequest{ULI: ULI{ECGI: ECGI{PLMN{"001", "01"}, 1 << 28}}}, IEULI},
 		{"QoS over 40 bits", &CreateBearerRequest{LinkedEBI: 5, BearerContexts: []BearerContext{{TFT: tft,
-			BearerQoS: BearerQoS{QCI: 1, MBRUplink: 1 << 40}}}}, IEBearerContext},
+			BearerQoS: BearerQoS{QCI: 1, MBRUplink: 1 << 40}}}}, IEBearerQoS},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Encode(tc.m, 1, 1)

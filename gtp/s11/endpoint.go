@@ -324,6 +324,7 @@ func (e *Endpoint) endBatch() {
 	e.outbox, e.spare = e.spare[:0], nil
 	e.batching = false
 	e.outMu.Unlock()
+	all := q
 	for len(q) > 0 {
 		n := min(len(q), len(e.wmsgs))
 		for k := range q[:n] {
@@ -348,7 +349,7 @@ func (e *Endpoint) endBatch() {
 		e.wbufs[k][0], e.wmsgs[k].Addr = nil, nil
 	}
 	e.outMu.Lock()
-	e.spare = q[:0]
+	e.spare = all[:0]
 	e.outMu.Unlock()
 }
 
