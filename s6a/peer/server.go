@@ -90,7 +90,12 @@ func (serverRole) closed(*conn) {}
 func (s *Server) connTo(host string) *conn {
 	var best *conn
 	for c := range s.ep.conns {
-		if c.remote.OriginHost == host && (c.state == StateOpen || c.state == StateSuspect) {
+		if c.remote.OriginHost != host {
+			continue
+		}
+		// An OPEN connection wins over a SUSPECT one (an MME that
+		// reconnected while its old connection is still timing out).
+		if c.state == StateOpen || c.state == StateSuspect && best == nil {
 			best = c
 		}
 	}
