@@ -27,14 +27,17 @@ const (
 
 // Limits of a record; beyond them Put answers ErrTooLarge.
 const (
-	MaxRecordSize   = 256 << 10 // a subscriber record is ~0.5–2 KB (UE radio capability included)
-	MaxIndexValue   = 255       // an IMSI is 8 BCD bytes, a GUTI 10
-	maxIndexes      = 16
-	maxBatchOps     = 256     // ops per group commit
-	maxBatchBytes   = 1 << 20 // bytes per group commit: well under badger's 15% of a memtable
-	formatVersion   = 1
-	metaFormatKey   = "store.format"
-	writeQueueDepth = 1024
+	MaxRecordSize = 256 << 10 // a subscriber record is ~0.5–2 KB (UE radio capability included)
+	MaxIndexValue = 255       // an IMSI is 8 BCD bytes, a GUTI 10
+	maxIndexes    = 16
+	maxBatchOps   = 1024 // writes per group commit (also bounded by bytes and entries: batchLimits)
+	formatVersion = 1
+	metaFormatKey = "store.format"
+	// writeQueueDepth bounds the writes waiting for the writer: two full
+	// batches, so one batch can queue while the previous one commits; past
+	// it the submitting worker blocks (back-pressure) instead of memory
+	// growing.
+	writeQueueDepth = 2 * maxBatchOps
 	valueThreshold  = 256
 )
 
@@ -58,7 +61,7 @@ type Options struct {
 	// cache) but not a kernel crash or power loss. docs/design/store.md.
 	SyncWrites       bool
 	MemTableSize     int64         // default 32 MiB (3 memtables at most)
-	ValueLogFileSize int64         // default 256 MiB (the unit of value-log GC)
+	ValueLogFileSize int64         // default 64 MiB (the unit of value-log GC, which pauses writes while it rewrites one)
 	BlockCacheSize   int64         // default 64 MiB
 	IndexCacheSize   int64         // default 32 MiB (bounds table indexes and bloom filters)
 	GCInterval       time.Duration // value-log GC period; default 1 min; negative disables
@@ -81,7 +84,7 @@ func (o *Options) defaults() error {
 		o.MemTableSize = 32 << 20
 	}
 	if o.ValueLogFileSize == 0 {
-		o.ValueLogFileSize = 256 << 20
+		o.ValueLogFileSize = 64 << 20
 	}
 	if o.BlockCacheSize == 0 {
 		o.BlockCacheSize = 64 << 20
@@ -117,6 +120,8 @@ type Store struct {
 	closed bool
 	ops    chan *op
 
+	batchBytes, batchEntries int // per group commit, within badger's transaction limits
+
 	writerDone chan struct{}
 	gcStop     chan struct{}
 	gcDone     chan struct{}
@@ -133,6 +138,7 @@ const (
 	opDelete
 	opMeta
 	opCrash
+	opGC // value-log GC step, run by the writer between commits
 )
 
 type op struct {
@@ -178,6 +184,11 @@ func Open(o Options) (*Store, error) {
 	}
 	s := &Store{opt: o, db: db, ops: make(chan *op, writeQueueDepth), writerDone: make(chan struct{}),
 		gcStop: make(chan struct{}), gcDone: make(chan struct{})}
+	// Badger refuses a transaction above 15 % of a memtable in bytes, or
+	// that size / its largest skiplist node (~100 B) in entries: stay at
+	// two thirds of both.
+	s.batchBytes = int(o.MemTableSize / 10)
+	s.batchEntries = s.batchBytes / 160
 	if err := s.checkFormat(); err != nil {
 		db.Close()
 		return nil, err
@@ -264,7 +275,7 @@ func u64(k uint64) []byte { return binary.BigEndian.AppendUint64(nil, k) }
 // validate checks a record and its indexes and drops exact duplicate
 // index entries.
 func validate(rec []byte, idx []IndexEntry) ([]IndexEntry, error) {
-	if len(rec) > MaxRecordSize {
+	if len(rec) > MaxRecordSize { // also keeps one write within the smallest batch limit
 		return nil, fmt.Errorf("%w: record of %d bytes (max %d)", ErrTooLarge, len(rec), MaxRecordSize)
 	}
 	if len(idx) > maxIndexes {

@@ -16,28 +16,58 @@ import (
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*op, 0, maxBatchOps)
+	size, entries := 0, 0
+	flush := func() {
+		if len(batch) > 0 {
+			s.commit(batch)
+			clear(batch)
+			batch, size, entries = batch[:0], 0, 0
+		}
+	}
+	add := func(o *op) {
+		if o.kind == opGC { // between commits: see gcOnce
+			flush()
+			o.done(s.gcStep())
+			return
+		}
+		b, e := o.size()
+		if len(batch) > 0 && (size+b > s.batchBytes || entries+e > s.batchEntries) {
+			flush()
+		}
+		batch = append(batch, o)
+		size += b
+		entries += e
+	}
 	for o := range s.ops {
-		batch = append(batch[:0], o)
-		size := o.size()
+		add(o)
 	fill:
-		for len(batch) < maxBatchOps && size < maxBatchBytes {
+		for len(batch) < maxBatchOps {
 			select {
 			case o, ok := <-s.ops:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, o)
-				size += o.size()
+				add(o)
 			default:
 				break fill
 			}
 		}
-		s.commit(batch)
-		clear(batch)
+		flush()
 	}
 }
 
-func (o *op) size() int { return len(o.env) + len(o.val) + 64 }
+// size estimates the bytes and badger entries a write adds to a
+// transaction (a Put: the record, then an index entry set or deleted for
+// each index value of the old and the new version).
+func (o *op) size() (bytes, entries int) {
+	switch o.kind {
+	case opPut:
+		return len(o.env) + 24 + len(o.idx)*(2*MaxIndexValue/8+40), 1 + 2*len(o.idx) + 2*maxIndexes/4
+	case opDelete:
+		return 64 + maxIndexes*(MaxIndexValue+40), 1 + maxIndexes
+	}
+	return len(o.val) + 64, 4
+}
 
 // commit applies batch in one transaction; if that fails as a whole (a
 // transaction too big, an I/O error), each op is retried alone so that one
@@ -81,6 +111,8 @@ func (k opKind) String() string {
 		return "meta"
 	case opCrash:
 		return "crash"
+	case opGC:
+		return "gc"
 	}
 	return "unknown"
 }
@@ -227,9 +259,9 @@ func (s *Store) applyDelete(txn *badger.Txn, key uint64) error {
 	return txn.Delete(rk)
 }
 
-// gcLoop runs badger's value-log GC every GCInterval until Close: each
-// round rewrites value-log files while one has more than GCDiscardRatio of
-// garbage (records overwritten or deleted since).
+// gcLoop asks for value-log GC every GCInterval until Close: each round
+// rewrites value-log files, one at a time, while one has more than
+// GCDiscardRatio of garbage (records overwritten or deleted since).
 func (s *Store) gcLoop() {
 	defer close(s.gcDone)
 	tk := time.NewTicker(s.opt.GCInterval)
@@ -240,29 +272,44 @@ func (s *Store) gcLoop() {
 			return
 		case <-tk.C:
 		}
-		s.runGC()
+		for s.gcOnce() == nil {
+			select {
+			case <-s.gcStop:
+				return
+			default:
+			}
+		}
 	}
 }
 
-// runGC runs value-log GC until badger finds nothing worth rewriting; it
-// returns the number of files rewritten.
-func (s *Store) runGC() int {
-	n := 0
-	for {
-		select {
-		case <-s.gcStop:
-			return n
-		default:
-		}
-		err := s.db.RunValueLogGC(s.opt.GCDiscardRatio)
-		s.m.gcRuns.Inc()
-		if err != nil {
-			if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
-				s.opt.Logger.Warn("store: value-log GC", "err", err)
-			}
-			return n
-		}
-		n++
-		s.m.gcRewrites.Inc()
+// gcOnce has the writer rewrite at most one value-log file. GC runs on the
+// writer goroutine, between group commits, because badger 4.9.6 reads a
+// memtable's max version without synchronisation when a rewrite starts
+// (value.go rewrite → DB.MaxVersion) while a commit may be writing it: the
+// race detector reports it whenever GC runs beside writes. Serialising them
+// removes the race; the price is that writes wait while one file
+// (ValueLogFileSize, 64 MiB) is rewritten. It returns nil if a file was
+// rewritten.
+func (s *Store) gcOnce() error {
+	ch := make(chan error, 1)
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
 	}
+	s.ops <- &op{kind: opGC, done: func(err error) { ch <- err }}
+	s.mu.RUnlock()
+	return <-ch
+}
+
+func (s *Store) gcStep() error {
+	err := s.db.RunValueLogGC(s.opt.GCDiscardRatio)
+	s.m.gcRuns.Inc()
+	switch {
+	case err == nil:
+		s.m.gcRewrites.Inc()
+	case !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected):
+		s.opt.Logger.Warn("store: value-log GC", "err", err)
+	}
+	return err
 }
