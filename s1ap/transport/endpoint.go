@@ -189,14 +189,14 @@ func (e *Endpoint) release() {
 }
 
 // add turns a reserved slot into an association; false if the endpoint
-// closed meanwhile (the caller aborts the association).
+// closed meanwhile: the caller aborts the association and releases the slot.
 func (e *Endpoint) add(a *Association) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.reserved--
 	if e.closed {
 		return false
 	}
+	e.reserved--
 	e.assocs[a.id] = a
 	return true
 }

@@ -220,6 +220,7 @@ func (l *kernelListener) acceptLoop() {
 			continue
 		}
 		if _, err := l.e.startKernel(nfd, l.h); err != nil {
+			l.e.release()
 			l.e.log.Debug("transport: inbound association not started", "err", err)
 		}
 	}
@@ -282,13 +283,13 @@ func (e *Endpoint) dialKernel(ctx context.Context, remote []netip.AddrPort, h Ha
 	return e.startKernelFile(f, rc, fd, h)
 }
 
-// startKernel wraps an accepted socket.
+// startKernel wraps an accepted socket; on error the caller releases the
+// reserved slot.
 func (e *Endpoint) startKernel(fd int, h Handler) (*Association, error) {
 	f := os.NewFile(uintptr(fd), "sctp")
 	rc, err := f.SyscallConn()
 	if err != nil {
 		_ = f.Close()
-		e.release()
 		return nil, err
 	}
 	return e.startKernelFile(f, rc, fd, h)

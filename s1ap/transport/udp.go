@@ -132,6 +132,7 @@ func (l *udpListener) handshake(w *wireConn) {
 	local := []netip.AddrPort{l.ln.Addr().(*net.UDPAddr).AddrPort()}
 	peer := []netip.AddrPort{w.RemoteAddr().(*net.UDPAddr).AddrPort()}
 	if _, err := e.startUDP(pa, w, l.h, local, peer); err != nil {
+		e.release()
 		e.log.Debug("transport: inbound association not started", "peer", peer, "err", err)
 	}
 }
@@ -205,7 +206,8 @@ type udpBackend struct {
 }
 
 // startUDP wraps an established pion association, reports EventUp and
-// starts its goroutines.
+// starts its goroutines. On error the association is aborted and the
+// caller releases its reserved slot.
 func (e *Endpoint) startUDP(pa *sctp.Association, w *wireConn, h Handler, local, peer []netip.AddrPort) (*Association, error) {
 	a := newAssociation(e, h, local, peer)
 	b := &udpBackend{
@@ -221,7 +223,6 @@ func (e *Endpoint) startUDP(pa *sctp.Association, w *wireConn, h Handler, local,
 	if err := b.openStreams(int(max(in, out))); err != nil {
 		pa.Abort("stream setup failed")
 		_ = pa.Close()
-		e.release()
 		return nil, err
 	}
 	if !e.add(a) {
