@@ -154,8 +154,15 @@ func DecodeLenient(b []byte) (*PDU, error) { return Decoder{Lenient: true}.Decod
 // the MME can read MME-UE-S1AP-ID and friends to answer. Issues that only
 // ask to ignore are in PDU.Issues with a nil error.
 func (dec Decoder) Decode(b []byte) (*PDU, error) {
-	p := new(PDU)
-	if err := dec.DecodeInto(p, b); err != nil {
+	// one allocation for the PDU and the decoding state that escapes
+	// through the Message interface
+	st := new(struct {
+		pdu PDU
+		c   decodeCtx
+		sub aper.Decoder
+	})
+	p := &st.pdu
+	if err := dec.decodeInto(p, b, &st.c, &st.sub); err != nil {
 		var pe *ProtocolError
 		if errors.As(err, &pe) {
 			return p, err
@@ -167,6 +174,12 @@ func (dec Decoder) Decode(b []byte) (*PDU, error) {
 
 // DecodeInto is Decode into a caller's PDU (for reuse); p is overwritten.
 func (dec Decoder) DecodeInto(p *PDU, b []byte) error {
+	var c decodeCtx
+	var sub aper.Decoder
+	return dec.decodeInto(p, b, &c, &sub)
+}
+
+func (dec Decoder) decodeInto(p *PDU, b []byte, c *decodeCtx, sub *aper.Decoder) error {
 	*p = PDU{}
 	d := aper.NewDecoder(b, !dec.Lenient)
 	ext, err := d.Bit()
@@ -189,8 +202,7 @@ func (dec Decoder) DecodeInto(p *PDU, b []byte) error {
 		return &SyntaxError{Err: err}
 	}
 	p.Type, p.ProcedureCode, p.Criticality = PDUType(t+1), ProcedureCode(code), Criticality(crit+1)
-	sub, err := d.OpenType()
-	if err != nil {
+	if *sub, err = d.OpenType(); err != nil {
 		return &SyntaxError{Err: err}
 	}
 	m := newMessage(p.Type, p.ProcedureCode)
@@ -205,12 +217,12 @@ func (dec Decoder) DecodeInto(p *PDU, b []byte) error {
 		}
 		return pe
 	}
-	c := decodeCtx{strict: !dec.Lenient}
+	c.strict = !dec.Lenient
 	serr := func(err error) error {
 		return &SyntaxError{HeaderKnown: true, Message: m.MessageName(), ProcedureCode: p.ProcedureCode,
 			TriggeringMessage: p.Type.TriggeringMessage(), ProcedureCriticality: p.Criticality, Err: err}
 	}
-	if err := m.decodeAPER(&sub, &c); err != nil {
+	if err := m.decodeAPER(sub, c); err != nil {
 		return serr(err)
 	}
 	if err := sub.Finish(); err != nil {
