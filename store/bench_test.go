@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -150,8 +152,12 @@ func BenchmarkRSSPerRecord(b *testing.B) {
 	const n = 1_000_000
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
-		before := rss(b)
-		s := benchStore(b, false)
+		before, beforeAnon := rss(b, "VmRSS:"), rss(b, "RssAnon:")
+		dir := b.TempDir()
+		s, err := Open(Options{Dir: dir, GCInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
 		var wg sync.WaitGroup
 		for k := 0; k < n; k++ {
 			rec, idx := benchRecord(uint64(k))
@@ -170,16 +176,36 @@ func BenchmarkRSSPerRecord(b *testing.B) {
 			}
 		}
 		runtime.GC()
-		after := rss(b)
-		lsm, vlog := s.Size()
+		after, afterAnon := rss(b, "VmRSS:"), rss(b, "RssAnon:")
 		b.ReportMetric(float64(after-before)/n, "RSS-B/record")
-		b.ReportMetric(float64(lsm+vlog)/n, "disk-B/record")
+		b.ReportMetric(float64(afterAnon-beforeAnon)/n, "anon-B/record")
 		s.Close()
+		b.ReportMetric(float64(dirBytes(b, dir))/n, "disk-B/record")
 	}
 }
 
-// rss reads VmRSS from /proc/self/status, in bytes.
-func rss(b *testing.B) int64 {
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// rss reads a field of /proc/self/status (VmRSS: all resident memory;
+// RssAnon: without file-backed pages such as badger's mmapped files), in
+// bytes.
+func rss(b *testing.B, field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		b.Fatal(err)
@@ -187,7 +213,7 @@ func rss(b *testing.B) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
 				b.Fatal(err)
@@ -195,6 +221,6 @@ func rss(b *testing.B) int64 {
 			return kb << 10
 		}
 	}
-	b.Fatal("no VmRSS")
+	b.Fatal("no " + field)
 	return 0
 }
