@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -11,7 +12,10 @@ import (
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "mme:", err)
+		var status exitStatusError
+		if !errors.As(err, &status) {
+			fmt.Fprintln(os.Stderr, "mme:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -23,7 +27,8 @@ type exitStatusError struct{ code int }
 func (e exitStatusError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func exitCode(err error) int {
-	if e, ok := err.(exitStatusError); ok {
+	var e exitStatusError
+	if errors.As(err, &e) {
 		return e.code
 	}
 	return 2
