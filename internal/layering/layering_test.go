@@ -51,6 +51,7 @@ var layers = map[string]Layer{
 	"gtp/s11":             Edge,
 	"lab/hss":             Lab,
 	"lab/sgw":             Lab,
+	"loadtest":            LoadTest,
 	"cmd":                 Command,
 	"internal/layering":   Tooling,
 	"internal/spike":      Tooling,
