@@ -92,7 +92,8 @@ type keyOp struct {
 }
 
 // TestCrashConsistencySIGKILL: a child writing records (group commit,
-// SyncWrites off) is killed with SIGKILL at random points, five times; after
+// SyncWrites off) is killed with SIGKILL at random points, five times (three
+// under the race detector); after
 // each kill every acknowledged write is present (or superseded by a later
 // submitted one), no record is half-written, and every index entry resolves
 // to a record that lists it (none dangling), every record's entries resolve
@@ -104,7 +105,11 @@ func TestCrashConsistencySIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	// state[k]: what the store holds for k as last verified (v 0: absent).
 	state := map[uint64]keyOp{}
-	for round := 0; round < 5; round++ {
+	rounds := 5
+	if raceEnabled {
+		rounds = 3 // the race-instrumented child is several times slower
+	}
+	for round := 0; round < rounds; round++ {
 		base := uint64(round+1) * 10_000_000
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), envChildDir+"="+dir, fmt.Sprintf("%s=%d", envChildBase, base), fmt.Sprintf("%s=%d", envChildSeed, seed))
