@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"encoding/hex"
 	"errors"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-const vectorFile = "../../shared/vectors/gtpv2.tsv"
+var vectorFile = tv.Path("gtpv2.tsv")
 
 type vector struct {
 	name, source string

@@ -4,14 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-// vectorsDir holds the third-party vectors (../shared/vectors/README.md).
-const vectorsDir = "../../shared/vectors/"
+// vectorsDir holds the third-party vectors (testdata/vectors/README.md at the
+// repository root, a copy of the workplace's shared/vectors).
+var vectorsDir = tv.Dir() + "/"
 
 type vector struct {
 	name, notes string

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"os"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ type vector struct {
 	name, hex, notes string
 }
 
-const vectorFile = "../../shared/vectors/s1ap.tsv"
+var vectorFile = tv.Path("s1ap.tsv")
 
 func loadVectors(t testing.TB) []vector {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/hex"
 	"errors"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"os"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ type vectorRow struct {
 
 func loadVectors(t testing.TB) []vectorRow {
 	t.Helper()
-	f, err := os.Open("../../shared/vectors/diameter.tsv")
+	f, err := os.Open(tv.Path("diameter.tsv"))
 	if err != nil {
 		t.Fatalf("third-party vectors: %v", err)
 	}

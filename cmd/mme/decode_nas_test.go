@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"os"
 	"strings"
 	"testing"
@@ -95,7 +96,7 @@ func TestDecodeNASErrorsExitOne(t *testing.T) {
 // decode except the two rows that are not NAS (see nas.TestVectors), and
 // plain ones re-encode identically.
 func TestDecodeNASVectors(t *testing.T) {
-	f, err := os.Open("../../../shared/vectors/nas.tsv")
+	f, err := os.Open(tv.Path("nas.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}

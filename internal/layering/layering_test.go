@@ -55,6 +55,7 @@ var layers = map[string]Layer{
 	"cmd":                 Command,
 	"internal/layering":   Tooling,
 	"internal/spike":      Tooling,
+	"internal/vectors":    Tooling, // locates testdata/vectors for tests
 }
 
 // allowed says which layers a layer may import.

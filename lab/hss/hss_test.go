@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -117,7 +118,7 @@ func callULR(t *testing.T, c *peer.Client, imsi string, flags uint32) *s6a.ULA {
 
 // vectorValues reads name → hex value rows of a vectors file.
 func vectorValues(t *testing.T, file string) map[string]string {
-	f, err := os.Open("../../../shared/vectors/" + file)
+	f, err := os.Open(tv.Path(file))
 	if err != nil {
 		t.Fatalf("third-party vectors: %v", err)
 	}

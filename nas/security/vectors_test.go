@@ -3,6 +3,7 @@ package security
 import (
 	"bufio"
 	"encoding/hex"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,20 +11,15 @@ import (
 	"testing"
 )
 
-// vectorsDir is the shared third-party test data (../../../shared/vectors
-// from this package, /work/shared/vectors on the build machine).
+// vectorsDir is the third-party test data (testdata/vectors at the
+// repository root, a copy of the workplace's shared/vectors).
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	for _, d := range []string{os.Getenv("MME_VECTORS"), filepath.Join("..", "..", "..", "shared", "vectors"), "/work/shared/vectors"} {
-		if d == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "crypto.tsv")); err == nil {
-			return d
-		}
+	d := tv.Dir()
+	if _, err := os.Stat(filepath.Join(d, "crypto.tsv")); err != nil {
+		t.Fatalf("test vectors not found: %v", err)
 	}
-	t.Fatalf("test vectors not found: set MME_VECTORS to the directory holding crypto.tsv")
-	return ""
+	return d
 }
 
 // tsvRow is one row of a vectors TSV file.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	tv "github.com/lte-mme/mme/internal/vectors"
 	"io"
 	"net"
 	"os"
@@ -25,7 +26,7 @@ import (
 // note), with their names.
 func s1apVectors(t *testing.T) (names []string, pdus [][]byte) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "..", "shared", "vectors", "s1ap.tsv"))
+	f, err := os.Open(tv.Path("s1ap.tsv"))
 	if err != nil {
 		t.Fatalf("shared test vectors: %v", err)
 	}
