@@ -84,7 +84,7 @@ func (w *worker) startAttach(ue uint32) {
 		req.LastVisitedRegisteredTAI = &t
 	}
 	w.sendInitialUE(ue, c, w.initialNAS(c, req), req, s1ap.RRCEstablishmentCauseMoSignalling, useGUTI)
-	w.startTimer(ue, slotGuard, tT3410, timerSpec[tT3410].value)
+	w.startTimer(ue, slotGuard, tT3410, w.sim.timer(tT3410))
 }
 
 // nextPTI allocates a procedure transaction identity (TS 24.007
@@ -177,10 +177,10 @@ func (w *worker) afterAttachFailure(ue uint32) {
 	u.attempts++
 	u.retry = ProcAttach
 	if u.attempts < maxAttempts {
-		w.startTimer(ue, slotGuard, tT3411, timerSpec[tT3411].value)
+		w.startTimer(ue, slotGuard, tT3411, w.sim.timer(tT3411))
 	} else {
 		u.attempts = 0
-		w.startTimer(ue, slotGuard, tT3402, timerSpec[tT3402].value)
+		w.startTimer(ue, slotGuard, tT3402, w.sim.timer(tT3402))
 	}
 }
 

@@ -35,11 +35,11 @@ func (w *worker) startDetach(ue uint32) {
 		// TS 24.301 §5.5.2.2.1: a switched-off UE does not wait.
 		u.emm = EMMDeregistered
 		u.bearers = 0
-		w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+		w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 		return
 	}
 	u.emm = EMMDeregisteredInitiated
-	w.startTimer(ue, slotGuard, tT3421, timerSpec[tT3421].value)
+	w.startTimer(ue, slotGuard, tT3421, w.sim.timer(tT3421))
 }
 
 func (w *worker) detachRequest(u *UE, c *conn, switchOff bool) *nas.DetachRequestUEOriginating {
@@ -80,7 +80,7 @@ func (w *worker) onT3421(ue uint32) {
 	}
 	u.retx++
 	w.sendNAS(ue, c, w.detachRequest(u, c, false))
-	w.startTimer(ue, slotGuard, tT3421, timerSpec[tT3421].value)
+	w.startTimer(ue, slotGuard, tT3421, w.sim.timer(tT3421))
 }
 
 // onNetworkDetach answers a network-initiated DETACH REQUEST (TS 24.301

@@ -125,7 +125,7 @@ func (w *worker) startPDNConnect(ue uint32) {
 	apn := nas.APN(w.sim.profiles[u.profile].p.SecondAPN)
 	w.sendNAS(ue, c, &nas.PDNConnectivityRequest{PTI: u.pti, RequestType: nas.InitialRequest, PDNType: nas.PDNTypeIPv4,
 		AccessPointName: &apn})
-	w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+	w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 }
 
 // startPDNDisconnect disconnects the second PDN (TS 24.301 §6.5.2.2).
@@ -135,5 +135,5 @@ func (w *worker) startPDNDisconnect(ue uint32) {
 	w.begin(ue, ProcPDNDisconnect)
 	u.pti = nextPTI(u.pti)
 	w.sendNAS(ue, c, &nas.PDNDisconnectRequest{PTI: u.pti, LinkedEPSBearerIdentity: u.auxEBI})
-	w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+	w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 }

@@ -59,7 +59,10 @@ func (s *Sim) evaluate(r *Report) []string {
 		okN, exactOK := want(e.Successes)
 		failN, exactFail := want(e.Failures)
 		switch {
-		case exactOK || exactFail || e.MinSuccessRatio > 0:
+		case exactOK || exactFail || e.MinSuccessRatio > 0 || len(e.Causes) > 0:
+			if p.Attempts == 0 && !exactOK && !exactFail {
+				bad = append(bad, name+": never attempted")
+			}
 			if exactOK && p.Successes != okN {
 				bad = append(bad, fmt.Sprintf("%s: %d successes, want %d", name, p.Successes, okN))
 			}

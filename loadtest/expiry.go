@@ -39,7 +39,7 @@ func (w *worker) onExpiry(ue uint32, k timerKind) {
 		}
 	case tT3412:
 		// TS 24.301 §5.3.5: periodic TAU (later if something is running).
-		if u.emm != EMMRegistered || u.conn >= 0 {
+		if u.emm != EMMRegistered || u.conn >= 0 || w.sim.stopping.Load() {
 			return
 		}
 		if u.proc != 0 || u.tkind[slotGuard] != tNone {
@@ -49,7 +49,7 @@ func (w *worker) onExpiry(ue uint32, k timerKind) {
 		w.startTAU(ue, ProcPeriodicTAU)
 	case tInactivity:
 		c := w.connOf(u)
-		if c == nil || !c.hasMME || c.pendingRel || c.ho.active {
+		if c == nil || !c.hasMME || c.pendingRel || c.ho.active || w.sim.stopping.Load() {
 			return
 		}
 		if u.proc != 0 {

@@ -82,7 +82,7 @@ func (w *worker) startX2Handover(ue uint32) {
 		SourceMMEUES1APID: s1ap.MMEUES1APID(c.mmeUEID), EUTRANCGI: w.sim.ecgi(e, tc), TAI: w.sim.tai(e, tc),
 		UESecurityCapabilities: s1SecurityCapabilities(prof)}, nil)
 	c.hasMME = false // the MME may allocate a new MME-UE-S1AP-ID (§8.4.4.2)
-	w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+	w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 }
 
 func s1SecurityCapabilities(p *profileRT) s1ap.UESecurityCapabilities {
@@ -191,7 +191,7 @@ func (w *worker) startS1Handover(ue uint32) {
 				ENBID: s1ap.ENBID{Choice: s1ap.ENBIDChoiceMacroENBID, MacroENBID: s1ap.ENBIDMacroENBID(te.id)}},
 			SelectedTAI: w.sim.tai(te, tc)}},
 		SourceToTargetTransparentContainer: sourceToTarget(w.sim.ecgi(te, tc), w.sim.ecgi(src, c.cell))}, nil)
-	w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+	w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 }
 
 // onHandoverRequest is the target eNodeB's resource allocation (TS 36.413

@@ -103,6 +103,10 @@ func (s *Sim) run(ctx context.Context) (*Report, error) {
 		}
 		s.runPhase(runCtx, &s.sc.Phases[i])
 	}
+	// The scenario is over: no new background procedures (inactivity
+	// releases, periodic TAU); wait for those in progress.
+	s.stopping.Store(true)
+	s.runPhase(runCtx, &Phase{Name: "drain", Procedure: "attach", Count: "0", Settle: Duration(10 * time.Second)})
 	end := s.clock()
 	stopProgress()
 	cancel()

@@ -150,6 +150,12 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 		f := &s1ap.InitialContextSetupFailure{MMEUES1APID: m.MMEUES1APID, ENBUES1APID: m.ENBUES1APID,
 			Cause: radioCause(s1ap.CauseRadioNetworkRadioResourcesNotAvailable)}
 		w.sendUE(ue, c, f, nil)
+		// The MME releases the connection next (TS 23.401 §5.3.2.1);
+		// the UE's attach has failed.
+		if u.proc == ProcAttach {
+			w.stopTimer(u, slotGuard)
+			u.emm = EMMDeregistered
+		}
 		w.fail(ue, "initial_context_setup_failure_sent")
 		return
 	}
@@ -334,7 +340,7 @@ func (w *worker) startS1Release(ue uint32, p Procedure) {
 	}
 	if p != 0 {
 		w.begin(ue, p)
-		w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+		w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 	}
 	c.pendingRel = true
 	w.sendUE(ue, c, &s1ap.UEContextReleaseRequest{MMEUES1APID: s1ap.MMEUES1APID(c.mmeUEID), ENBUES1APID: s1ap.ENBUES1APID(ue),

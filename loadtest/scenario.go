@@ -35,11 +35,15 @@ type Scenario struct {
 	// for paging and dedicated bearers).
 	Triggers []string `yaml:"triggers"`
 
-	Network  Network   `yaml:"network"`
-	UEs      int       `yaml:"ues"`
-	Profiles []Profile `yaml:"profiles"`
-	Phases   []Phase   `yaml:"phases"`
-	Expect   Expect    `yaml:"expect"`
+	Network Network `yaml:"network"`
+	// Timers override UE timer values of TS 24.301 §10.2 (e.g. T3410:
+	// 100ms for a fast retry test): T3402, T3410, T3411, T3417, T3418,
+	// T3420, T3421, T3430, guard.
+	Timers   map[string]Duration `yaml:"timers"`
+	UEs      int                 `yaml:"ues"`
+	Profiles []Profile           `yaml:"profiles"`
+	Phases   []Phase             `yaml:"phases"`
+	Expect   Expect              `yaml:"expect"`
 
 	file string // where it was read from, for errors
 }
@@ -462,6 +466,11 @@ func (s *Scenario) Validate() error {
 			if _, err := strconv.Atoi(v); err != nil {
 				return bad("expect.states."+st, "%q: want a number or \"all\"", v)
 			}
+		}
+	}
+	for name, d := range s.Timers {
+		if timerByName(name) == tNone || d <= 0 {
+			return bad("timers."+name, "unknown timer or non-positive value")
 		}
 	}
 	for _, tr := range s.Triggers {

@@ -32,14 +32,14 @@ func (w *worker) onAuthenticationRequest(ue uint32, c *conn, m *nas.Authenticati
 		w.sendNAS(ue, c, &nas.AuthenticationResponse{RES: res.RES})
 	case errors.Is(err, security.ErrMACFailure):
 		w.sendNAS(ue, c, &nas.AuthenticationFailure{EMMCause: nas.EMMCauseMACFailure})
-		w.startTimer(ue, slotAux, tT3418, timerSpec[tT3418].value)
+		w.startTimer(ue, slotAux, tT3418, w.sim.timer(tT3418))
 	case errors.As(err, &sf):
 		auts := sf.AUTS
 		w.sendNAS(ue, c, &nas.AuthenticationFailure{EMMCause: nas.EMMCauseSynchFailure, AuthenticationFailureParameter: &auts})
-		w.startTimer(ue, slotAux, tT3420, timerSpec[tT3420].value)
+		w.startTimer(ue, slotAux, tT3420, w.sim.timer(tT3420))
 	case errors.Is(err, security.ErrNonEPSAuthentication):
 		w.sendNAS(ue, c, &nas.AuthenticationFailure{EMMCause: nas.EMMCauseNonEPSAuthenticationUnacceptable})
-		w.startTimer(ue, slotAux, tT3418, timerSpec[tT3418].value)
+		w.startTimer(ue, slotAux, tT3418, w.sim.timer(tT3418))
 	default:
 		w.sim.countError("nas: USIM: " + err.Error())
 	}

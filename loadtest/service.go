@@ -52,7 +52,7 @@ func (w *worker) sendServiceRequest(ue uint32, extended bool, cause s1ap.RRCEsta
 		m = &sr
 	}
 	w.sendInitialUE(ue, c, pdu, m, cause, true)
-	w.startTimer(ue, slotGuard, tT3417, timerSpec[tT3417].value)
+	w.startTimer(ue, slotGuard, tT3417, w.sim.timer(tT3417))
 }
 
 // onServiceReject: TS 24.301 §5.6.1.5. #9 and #10 leave the UE
@@ -108,7 +108,7 @@ func (w *worker) startNetworkTriggered(ue uint32, p Procedure) {
 		w.fail(ue, "no_network_trigger")
 		return
 	}
-	w.startTimer(ue, slotGuard, tProcGuard, timerSpec[tProcGuard].value)
+	w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
 	req := triggerReq{ue: ue, proc: p, imsi: u.IMSI(), lbi: u.defEBI}
 	select {
 	case w.sim.triggers <- req:

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lte-mme/mme/nas"
@@ -25,6 +26,7 @@ type Sim struct {
 	seed uint64
 
 	plmn     [3]byte
+	timers   [len(timerSpec)]time.Duration
 	tais     []nas.TAI
 	profiles []profileRT
 
@@ -51,6 +53,8 @@ type Sim struct {
 
 	triggers chan triggerReq
 	wg       sync.WaitGroup
+
+	stopping atomic.Bool // the phases are over: no background procedures
 
 	ctxMu sync.Mutex
 	ctx   context.Context // the run's, for goroutines started later (resetup)
@@ -152,6 +156,12 @@ func newSim(cfg Config) (*Sim, error) {
 	s.start = time.Now()
 	s.clockFn = func() int64 { return int64(time.Since(s.start)) }
 	s.drv = newRecorder(&s.live)
+	for k := range timerSpec {
+		s.timers[k] = timerSpec[k].value
+	}
+	for name, d := range sc.Timers {
+		s.timers[timerByName(name)] = time.Duration(d)
+	}
 	p, err := nas.ParsePLMNID(sc.Network.PLMN)
 	if err != nil {
 		return nil, err
@@ -274,6 +284,9 @@ func (s *Sim) buildUEs(subs []Subscriber) {
 		}
 	}
 }
+
+// timer returns the value of a UE timer in this run.
+func (s *Sim) timer(k timerKind) time.Duration { return s.timers[k] }
 
 // clock returns ns since the run began.
 func (s *Sim) clock() int64 { return s.clockFn() }

@@ -41,7 +41,7 @@ func (w *worker) startTAU(ue uint32, p Procedure) {
 	} else {
 		w.sendNAS(ue, c, m)
 	}
-	w.startTimer(ue, slotGuard, tT3430, timerSpec[tT3430].value)
+	w.startTimer(ue, slotGuard, tT3430, w.sim.timer(tT3430))
 }
 
 // moveOutsideTAIList camps the UE on a cell whose TAI is not in its TAI
@@ -137,10 +137,10 @@ func (w *worker) afterTAUFailure(ue uint32) {
 	}
 	u.attempts++
 	u.retry = ProcPeriodicTAU
-	d := timerSpec[tT3411].value
+	d := w.sim.timer(tT3411)
 	if u.attempts >= maxAttempts {
 		u.attempts = 0
-		d = timerSpec[tT3402].value
+		d = w.sim.timer(tT3402)
 		w.startTimer(ue, slotGuard, tT3402, d)
 		return
 	}

@@ -158,6 +158,16 @@ var timerSpec = [...]struct {
 	tProcGuard:  {"guard", 30 * time.Second, "network procedure did not complete"},
 }
 
+// timerByName returns the timer a scenario names (tNone if unknown).
+func timerByName(name string) timerKind {
+	for k := tT3402; int(k) < len(timerSpec); k++ {
+		if timerSpec[k].name == name && k != tT3412 && k != tInactivity {
+			return k
+		}
+	}
+	return tNone
+}
+
 func (k timerKind) String() string {
 	if int(k) < len(timerSpec) {
 		return timerSpec[k].name

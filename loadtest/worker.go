@@ -529,12 +529,26 @@ func (w *worker) arrivals() {
 		if ps.settle == 0 {
 			ps.settle = w.now + int64(ps.ph.Settle)
 		}
-		if w.inflight == 0 || w.now >= ps.settle {
+		if w.inflight == 0 && (ps.ph.Name != "drain" || w.awaitingRelease() == 0) || w.now >= ps.settle {
 			ps.finished = true
 			ps.done <- w.id
 			w.ph = nil
 		}
 	}
+}
+
+// awaitingRelease counts connections of deregistered UEs: the MME owes
+// them a UE CONTEXT RELEASE COMMAND (after a detach, a reject, an initial
+// context setup failure).
+func (w *worker) awaitingRelease() int {
+	n := 0
+	for i := range w.conns {
+		c := &w.conns[i]
+		if c.used && w.sim.ues[c.ue].conn == int32(i) && w.sim.ues[c.ue].emm == EMMDeregistered {
+			n++
+		}
+	}
+	return n
 }
 
 // pick finds one of this worker's UEs in a state to run p.
