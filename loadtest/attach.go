@@ -63,7 +63,8 @@ func (w *worker) startAttach(ue uint32) {
 		}
 	}
 	u.pti = nextPTI(u.pti)
-	pdn := &nas.PDNConnectivityRequest{PTI: u.pti, RequestType: nas.InitialRequest, PDNType: nas.PDNTypeIPv4}
+	pdn := &nas.PDNConnectivityRequest{PTI: u.pti, RequestType: nas.InitialRequest, PDNType: nas.PDNTypeIPv4,
+		ProtocolConfigurationOptions: pdnPCO}
 	if prof.p.ESMInfoTransfer {
 		f := nas.ESMInformationTransferFlag(1)
 		pdn.ESMInformationTransferFlag = &f
@@ -86,6 +87,11 @@ func (w *worker) startAttach(ue uint32) {
 	w.sendInitialUE(ue, c, w.initialNAS(c, req), req, s1ap.RRCEstablishmentCauseMoSignalling, useGUTI)
 	w.startTimer(ue, slotGuard, tT3410, w.sim.timer(tT3410))
 }
+
+// pdnPCO asks for the IPv4 address in NAS signalling and for DNS servers
+// (TS 24.008 §10.5.6.3), as UEs do.
+var pdnPCO, _ = nas.NewProtocolConfigurationOptions(nas.PCOContainer{ID: nas.PCOIPAddressAllocationViaNAS},
+	nas.PCOContainer{ID: nas.PCODNSServerIPv4Address})
 
 // nextPTI allocates a procedure transaction identity (TS 24.007
 // §11.2.3.1a: 1-254).

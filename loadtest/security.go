@@ -123,8 +123,10 @@ func (w *worker) onSecurityModeCommand(ue uint32, c *conn, pdu []byte, carrier s
 		return
 	}
 	// TS 24.301 §5.4.3.3: the replayed capabilities must be the UE's.
+	// UEA/UIA absent and all zero mean the same (no UTRAN algorithms).
 	rc := smc.ReplayedUESecurityCapabilities
-	if rc.EEA != prof.netCap.EEA() || rc.EIA != prof.netCap.EIA() || rc.UTRAN != (len(prof.netCap) >= 4) {
+	uea, uia := octet(prof.netCap, 2), octet(prof.netCap, 3)&0x7f
+	if rc.EEA != prof.netCap.EEA() || rc.EIA != prof.netCap.EIA() || rc.UEA != uea || rc.UIA&0x7f != uia {
 		reject(nas.EMMCauseUESecurityCapabilitiesMismatch, "replayed UE security capabilities differ")
 		return
 	}
@@ -151,7 +153,7 @@ func (w *worker) onSecurityModeCommand(ue uint32, c *conn, pdu []byte, carrier s
 	c.trigger = ctx.ULCount()
 	w.storeSecurity(u, c)
 	var cmp nas.SecurityModeComplete
-	if smc.IMEISVRequest != nil && *smc.IMEISVRequest == nas.IMEISVRequested {
+	if smc.IMEISVRequest != nil && *smc.IMEISVRequest == nas.IMEISVRequested && !prof.noIMEISV {
 		cmp.IMEISV = &nas.MobileIdentity{Type: nas.MobileIdentityIMEISV, Digits: w.imeisv(u)}
 	}
 	plain := w.encodeNAS(&cmp)
@@ -161,6 +163,13 @@ func (w *worker) onSecurityModeCommand(ue uint32, c *conn, pdu []byte, carrier s
 		return
 	}
 	w.sendUE(ue, c, w.uplinkNAS(c, out), &cmp)
+}
+
+func octet(b []byte, i int) uint8 {
+	if i < len(b) {
+		return b[i]
+	}
+	return 0
 }
 
 // Timer expiries of the authentication procedure (TS 24.301 §5.4.2.7 c,

@@ -70,6 +70,9 @@ type profileRT struct {
 	inactivity time.Duration
 	imeisv     string
 	retry      bool
+	// noIMEISV leaves the IMEISV out of SECURITY MODE COMPLETE even when
+	// asked (the Open5GS test UE of the GOLD vectors does).
+	noIMEISV bool
 }
 
 // NetworkTrigger makes the network start what only it can start: downlink
