@@ -63,8 +63,9 @@ func (w *worker) startAttach(ue uint32) {
 		}
 	}
 	u.pti = nextPTI(u.pti)
-	pdn := &nas.PDNConnectivityRequest{PTI: u.pti, RequestType: nas.InitialRequest, PDNType: nas.PDNTypeIPv4,
+	w.pdn = nas.PDNConnectivityRequest{PTI: u.pti, RequestType: nas.InitialRequest, PDNType: nas.PDNTypeIPv4,
 		ProtocolConfigurationOptions: pdnPCO}
+	pdn := &w.pdn
 	if prof.p.ESMInfoTransfer {
 		f := nas.ESMInformationTransferFlag(1)
 		pdn.ESMInformationTransferFlag = &f
@@ -72,14 +73,16 @@ func (w *worker) startAttach(ue uint32) {
 		a := nas.APN(prof.p.APN)
 		pdn.AccessPointName = &a
 	}
-	esm, err := nas.Encode(pdn)
+	esm, err := nas.AppendEncode(w.esmBuf[:0], pdn)
+	w.esmBuf = esm
 	if err != nil {
 		w.sim.countError("nas: encode PDN CONNECTIVITY REQUEST: " + err.Error())
 		w.fail(ue, "encode")
 		return
 	}
-	req := &nas.AttachRequest{EPSAttachType: nas.EPSAttach, NASKeySetIdentifier: w.ksi(c), EPSMobileIdentity: id,
+	w.attachReq = nas.AttachRequest{EPSAttachType: nas.EPSAttach, NASKeySetIdentifier: w.ksi(c), EPSMobileIdentity: id,
 		UENetworkCapability: prof.netCap, ESMMessageContainer: esm}
+	req := &w.attachReq
 	if useGUTI {
 		t := w.sim.tais[w.sim.enbs[u.enb].cells[u.cell].tai]
 		req.LastVisitedRegisteredTAI = &t
@@ -138,7 +141,8 @@ func (w *worker) onAttachAccept(ue uint32, c *conn, m *nas.AttachAccept) {
 	u.emm = EMMRegistered
 	u.attempts = 0
 	u.flags |= everAttached
-	acc, err := nas.Encode(&nas.ActivateDefaultEPSBearerContextAccept{EBI: act.EBI})
+	acc, err := nas.AppendEncode(w.esmBuf[:0], &nas.ActivateDefaultEPSBearerContextAccept{EBI: act.EBI})
+	w.esmBuf = acc
 	if err != nil {
 		w.fail(ue, "encode")
 		return

@@ -228,8 +228,9 @@ func (w *worker) initialNAS(c *conn, m nas.Message) []byte {
 func (w *worker) sendInitialUE(ue uint32, c *conn, pdu []byte, m nas.Message, cause s1ap.RRCEstablishmentCause, withSTMSI bool) {
 	u := &w.sim.ues[ue]
 	e := w.sim.enbs[c.enb]
-	msg := &s1ap.InitialUEMessage{ENBUES1APID: s1ap.ENBUES1APID(ue), NASPDU: pdu, TAI: w.sim.tai(e, c.cell),
+	w.ium = s1ap.InitialUEMessage{ENBUES1APID: s1ap.ENBUES1APID(ue), NASPDU: pdu, TAI: w.sim.tai(e, c.cell),
 		EUTRANCGI: w.sim.ecgi(e, c.cell), RRCEstablishmentCause: cause}
+	msg := &w.ium
 	if withSTMSI && u.flags&hasGUTI != 0 {
 		t := u.mtmsi
 		msg.STMSI = s1ap.Some(s1ap.STMSI{MMEC: s1ap.MMECode{u.mmec}, MTMSI: s1ap.MTMSI{byte(t >> 24), byte(t >> 16), byte(t >> 8), byte(t)}})

@@ -165,7 +165,7 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 	c.ncc = 0
 	c.nh = c.kenb
 	c.nErabs = 0
-	var res s1ap.ERABSetupListCtxtSURes
+	res := w.icsRes[:0]
 	var nasPDU []byte
 	for _, it := range m.ERABToBeSetupListCtxtSUReq {
 		e := w.addERAB(ue, c, uint8(it.ERABID), it.TransportLayerAddress, it.GTPTEID, uint8(it.ERABlevelQoSParameters.QCI))
@@ -182,12 +182,14 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 	if t := w.sim.ueTrace(ue); t != nil && nasPDU == nil {
 		t.add(traceFromS1AP("dl", m))
 	}
-	w.sendUE(ue, c, &s1ap.InitialContextSetupResponse{MMEUES1APID: m.MMEUES1APID, ENBUES1APID: m.ENBUES1APID,
-		ERABSetupListCtxtSURes: res}, nil)
+	w.icsRes = res
+	w.icsRsp = s1ap.InitialContextSetupResponse{MMEUES1APID: m.MMEUES1APID, ENBUES1APID: m.ENBUES1APID, ERABSetupListCtxtSURes: res}
+	w.sendUE(ue, c, &w.icsRsp, nil)
 	if !m.UERadioCapability.Present && !c.ueCapSent {
 		c.ueCapSent = true
-		w.sendUE(ue, c, &s1ap.UECapabilityInfoIndication{MMEUES1APID: m.MMEUES1APID, ENBUES1APID: m.ENBUES1APID,
-			UERadioCapability: ueRadioCapability}, nil)
+		w.ueCap = s1ap.UECapabilityInfoIndication{MMEUES1APID: m.MMEUES1APID, ENBUES1APID: m.ENBUES1APID,
+			UERadioCapability: ueRadioCapability}
+		w.sendUE(ue, c, &w.ueCap, nil)
 	}
 	if nasPDU != nil {
 		w.onNAS(ue, c, nasPDU, m)
@@ -278,12 +280,15 @@ func (c *conn) dropERAB(id uint8) bool {
 
 // gtpAddress is the eNodeBs' S1-U address (TS 36.414): the local address.
 func (s *Sim) gtpAddress() s1ap.TransportLayerAddress {
-	a := s.cfg.LocalAddr
-	if !a.IsValid() || a.IsUnspecified() {
-		a = netip.MustParseAddr("127.0.0.1")
+	if s.gtpAddr.Len == 0 {
+		a := s.cfg.LocalAddr
+		if !a.IsValid() || a.IsUnspecified() {
+			a = netip.MustParseAddr("127.0.0.1")
+		}
+		b := a.AsSlice()
+		s.gtpAddr = s1ap.TransportLayerAddress{Bytes: b, Len: 8 * len(b)}
 	}
-	b := a.AsSlice()
-	return s1ap.TransportLayerAddress{Bytes: b, Len: 8 * len(b)}
+	return s.gtpAddr
 }
 
 // onReleaseCommand is UE CONTEXT RELEASE (TS 36.413 §8.3.3): release the

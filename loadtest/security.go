@@ -157,9 +157,8 @@ func (w *worker) onSecurityModeCommand(ue uint32, c *conn, pdu []byte, carrier s
 		cmp.IMEISV = &nas.MobileIdentity{Type: nas.MobileIdentityIMEISV, Digits: w.imeisv(u)}
 	}
 	plain := w.encodeNAS(&cmp)
-	out, err := ctx.Protect(make([]byte, 0, len(plain)+nas.SecurityProtectedHeaderLen), plain, nas.IntegrityProtectedCipheredNewContext)
-	if err != nil {
-		w.sim.countError("nas: protect: " + err.Error())
+	out := w.protectWith(ctx, plain, nas.IntegrityProtectedCipheredNewContext)
+	if out == nil {
 		return
 	}
 	w.sendUE(ue, c, w.uplinkNAS(c, out), &cmp)

@@ -27,6 +27,7 @@ type Sim struct {
 
 	plmn     [3]byte
 	timers   [len(timerSpec)]time.Duration
+	gtpAddr  s1ap.TransportLayerAddress // eNodeB S1-U address, cached
 	tais     []nas.TAI
 	profiles []profileRT
 

@@ -43,8 +43,21 @@ type worker struct {
 
 	buf     []byte // S1AP encoding scratch
 	nasBuf  []byte // NAS encoding scratch
-	secBuf  []byte // protected NAS scratch
+	secBuf  []byte // deciphered NAS scratch
+	pduBuf  []byte // protected NAS scratch (an uplink NAS-PDU until it is encoded)
+	esmBuf  []byte // ESM container scratch
 	ctxPool []*security.Context
+
+	// Reused uplink messages: each is encoded at once by sendUE, so one
+	// instance per worker serves every UE.
+	ulNAS  s1ap.UplinkNASTransport
+	ium    s1ap.InitialUEMessage
+	icsRsp s1ap.InitialContextSetupResponse
+	icsRes s1ap.ERABSetupListCtxtSURes
+	ueCap  s1ap.UECapabilityInfoIndication
+	// Reused uplink NAS messages (encoded at once, never kept).
+	attachReq nas.AttachRequest
+	pdn       nas.PDNConnectivityRequest
 }
 
 // eventKind says what a mailbox event carries.
@@ -406,25 +419,32 @@ func (w *worker) encodeNAS(m nas.Message) []byte {
 
 // protectNAS returns the NAS-PDU for plain message m: security protected
 // with the connection's current context when one is in use (ciphered
-// unless initial, TS 24.301 §4.4.5), plain otherwise. The result is fresh
-// memory (it goes into an S1AP message).
+// unless initial, TS 24.301 §4.4.5), plain otherwise. The result is the
+// worker's scratch: valid until the next call (it is encoded into an S1AP
+// message at once).
 func (w *worker) protectNAS(c *conn, m nas.Message, initial bool) []byte {
 	plain := w.encodeNAS(m)
 	if plain == nil {
 		return nil
 	}
 	if c.sec == nil || (!c.secure && !initial) {
-		return append([]byte(nil), plain...)
+		return plain
 	}
 	sht := nas.IntegrityProtectedCiphered
 	if initial {
 		sht = nas.IntegrityProtected
 	}
-	out, err := c.sec.Protect(make([]byte, 0, len(plain)+nas.SecurityProtectedHeaderLen), plain, sht)
+	return w.protectWith(c.sec, plain, sht)
+}
+
+// protectWith protects plain into the worker's PDU scratch.
+func (w *worker) protectWith(ctx *security.Context, plain []byte, sht nas.SecurityHeaderType) []byte {
+	out, err := ctx.Protect(w.pduBuf[:0], plain, sht)
 	if err != nil {
 		w.sim.countError("loadtest: protect: " + err.Error())
 		return nil
 	}
+	w.pduBuf = out[:0]
 	return out
 }
 
@@ -440,8 +460,9 @@ func (w *worker) sendNAS(ue uint32, c *conn, m nas.Message) {
 
 func (w *worker) uplinkNAS(c *conn, pdu []byte) *s1ap.UplinkNASTransport {
 	e := w.sim.enbs[c.enb]
-	return &s1ap.UplinkNASTransport{MMEUES1APID: s1ap.MMEUES1APID(c.mmeUEID), ENBUES1APID: s1ap.ENBUES1APID(c.ue),
+	w.ulNAS = s1ap.UplinkNASTransport{MMEUES1APID: s1ap.MMEUES1APID(c.mmeUEID), ENBUES1APID: s1ap.ENBUES1APID(c.ue),
 		NASPDU: pdu, EUTRANCGI: w.sim.ecgi(e, c.cell), TAI: w.sim.tai(e, c.cell)}
+	return &w.ulNAS
 }
 
 // --- arrivals ---
