@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lte-mme/mme/loadtest/internal/mmesim"
+	"github.com/lte-mme/mme/loadtest/mmetest"
 	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/s1ap"
 )
@@ -15,10 +15,13 @@ import (
 // messages go to the MME at once, its downlink ones wait in a queue that
 // the test delivers from (so nothing re-enters the worker).
 type inproc struct {
-	m  *mmesim.MME
+	m  *mmetest.MME
 	mu sync.Mutex
 	dl [][]byte
 	ul int
+	// track and lastUE let a test route answers to the right eNodeB.
+	track  func(ue uint32)
+	lastUE uint32
 }
 
 func (p *inproc) Send(_ uint16, _ uint32, b []byte) error {
@@ -58,12 +61,12 @@ func attachFlows(tb testing.TB, n int) (*Sim, [][][]byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var ms []mmesim.Subscriber
+	var ms []mmetest.Subscriber
 	for _, s := range subs {
-		ms = append(ms, mmesim.Subscriber{IMSI: s.IMSI, K: s.K, OPc: s.OPc, SQN: s.SQN})
+		ms = append(ms, mmetest.Subscriber{IMSI: s.IMSI, K: s.K, OPc: s.OPc, SQN: s.SQN})
 	}
 	plmn, _ := nas.ParsePLMNID("00101")
-	m := mmesim.New(mmesim.Config{PLMN: plmn, TACs: []uint16{1}, MMEGI: 0x8001, MMEC: 1,
+	m := mmetest.New(mmetest.Config{PLMN: plmn, TACs: []uint16{1}, MMEGI: 0x8001, MMEC: 1,
 		FixedRAND: [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}}, ms)
 	pipe := &inproc{m: m}
 	sc := &Scenario{Name: "bench", UEs: n, file: "bench"}
@@ -163,9 +166,9 @@ func resetUE(w *worker, ue uint32) {
 func BenchmarkResponderAttach(b *testing.B) {
 	const n = 256
 	subs, _ := GenerateSubscribers(n, DefaultIMSIStart, 7)
-	var ms []mmesim.Subscriber
+	var ms []mmetest.Subscriber
 	for _, s := range subs {
-		ms = append(ms, mmesim.Subscriber{IMSI: s.IMSI, K: s.K, OPc: s.OPc, SQN: s.SQN})
+		ms = append(ms, mmetest.Subscriber{IMSI: s.IMSI, K: s.K, OPc: s.OPc, SQN: s.SQN})
 	}
 	plmn, _ := nas.ParsePLMNID("00101")
 	sc := &Scenario{Name: "bench", UEs: n, file: "bench"}
@@ -173,7 +176,7 @@ func BenchmarkResponderAttach(b *testing.B) {
 	b.ReportAllocs()
 	var mmeTime time.Duration
 	for i := 0; i < b.N; i += n {
-		m := mmesim.New(mmesim.Config{PLMN: plmn, TACs: []uint16{1}, MMEGI: 0x8001, MMEC: 1}, ms)
+		m := mmetest.New(mmetest.Config{PLMN: plmn, TACs: []uint16{1}, MMEGI: 0x8001, MMEC: 1}, ms)
 		pipe := &timedPipe{inproc: inproc{m: m}}
 		s, _ := syncSim(b, sc, subs, pipe, 1)
 		l := s.enbs[0].links[0]

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/lte-mme/mme/loadtest"
-	"github.com/lte-mme/mme/loadtest/internal/mmesim"
+	"github.com/lte-mme/mme/loadtest/mmetest"
 	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/s1ap/transport"
 )
@@ -17,12 +17,12 @@ import (
 // testMME is a simulated MME listening on a loopback S1 association
 // endpoint (SCTP over UDP).
 type testMME struct {
-	*mmesim.MME
+	*mmetest.MME
 	ep   *transport.Endpoint
 	addr netip.AddrPort
 }
 
-func startMME(t testing.TB, cfg mmesim.Config, subs []loadtest.Subscriber) *testMME {
+func startMME(t testing.TB, cfg mmetest.Config, subs []loadtest.Subscriber) *testMME {
 	t.Helper()
 	if cfg.PLMN == (nas.PLMNID{}) {
 		cfg.PLMN, _ = nas.ParsePLMNID("00101")
@@ -33,11 +33,11 @@ func startMME(t testing.TB, cfg mmesim.Config, subs []loadtest.Subscriber) *test
 	if cfg.MMEGI == 0 {
 		cfg.MMEGI, cfg.MMEC = 0x8001, 1
 	}
-	var ms []mmesim.Subscriber
+	var ms []mmetest.Subscriber
 	for _, s := range subs {
-		ms = append(ms, mmesim.Subscriber{IMSI: s.IMSI, K: s.K, OPc: s.OPc, SQN: s.SQN})
+		ms = append(ms, mmetest.Subscriber{IMSI: s.IMSI, K: s.K, OPc: s.OPc, SQN: s.SQN})
 	}
-	m := mmesim.New(cfg, ms)
+	m := mmetest.New(cfg, ms)
 	tc := transport.DefaultConfig()
 	tc.Mode = transport.ModeUDP
 	tc.LocalAddrs = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
@@ -97,7 +97,7 @@ func runCfg(t testing.TB, cfg loadtest.Config, mmes ...*testMME) *loadtest.Repor
 	}
 	for _, m := range mmes {
 		if errs := m.ErrorList(); len(errs) > 0 {
-			t.Errorf("the simulated MME saw protocol errors: %q", errs)
+			t.Errorf("the test MME saw protocol errors: %q", errs)
 		}
 	}
 	return r

@@ -1,5 +1,5 @@
 package loadtest_test
 
-import "github.com/lte-mme/mme/loadtest/internal/mmesim"
+import "github.com/lte-mme/mme/loadtest/mmetest"
 
-func mmesimCfg() mmesim.Config { return mmesim.Config{EMMInformation: true} }
+func mmeCfg() mmetest.Config { return mmetest.Config{EMMInformation: true} }

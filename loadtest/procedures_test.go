@@ -32,7 +32,7 @@ func (t mmeTrigger) CreateBearer(_ context.Context, imsi string, _ uint8) error 
 // request, then detach from idle.
 func TestIdleModeProcedures(t *testing.T) {
 	subs := subscribers(t, 24)
-	cfg := mmesimCfg()
+	cfg := mmeCfg()
 	cfg.ReallocateGUTIOnTAU = true
 	cfg.TACs = []uint16{1, 2, 3}
 	m := startMME(t, cfg, subs)
@@ -73,7 +73,7 @@ phases:
 // a second PDN connected and disconnected, a dedicated bearer.
 func TestConnectedModeProcedures(t *testing.T) {
 	subs := subscribers(t, 16)
-	cfg := mmesimCfg()
+	cfg := mmeCfg()
 	cfg.SingleTAIList = true
 	m := startMME(t, cfg, subs)
 	sc := scenario(t, `
@@ -114,7 +114,7 @@ expect:
 // and the attach succeeds.
 func TestAuthenticationFailures(t *testing.T) {
 	subs := subscribers(t, 20)
-	m := startMME(t, mmesimCfg(), subs)
+	m := startMME(t, mmeCfg(), subs)
 	sc := scenario(t, `
 name: auth
 ues: 20
@@ -143,7 +143,7 @@ expect:
 // context and no new AKA.
 func TestAttachIdentities(t *testing.T) {
 	subs := subscribers(t, 10)
-	m := startMME(t, mmesimCfg(), subs)
+	m := startMME(t, mmeCfg(), subs)
 	sc := scenario(t, `
 name: identities
 ues: 10
@@ -166,7 +166,7 @@ profiles: [{identity: unknown_guti}]
 phases: [{procedure: attach, rate: 2000}]
 expect: {procedures: {attach: {successes: all}}}
 `)
-	m2 := startMME(t, mmesimCfg(), subs)
+	m2 := startMME(t, mmeCfg(), subs)
 	requirePassed(t, run(t, sc2, subs, m2))
 	if got := m2.Count("IdentityResponse"); got != 10 {
 		t.Errorf("%d IDENTITY RESPONSE, want 10", got)
@@ -176,7 +176,7 @@ expect: {procedures: {attach: {successes: all}}}
 // S1 Setup: a foreign broadcast PLMN is refused with unknown-PLMN
 // (TC_s1ap_setup_wrong_tac); a foreign Global eNB ID PLMN is accepted.
 func TestS1Setup(t *testing.T) {
-	m := startMME(t, mmesimCfg(), nil)
+	m := startMME(t, mmeCfg(), nil)
 	sc := scenario(t, `
 name: wrong-plmn
 network: {broadcast_plmn: "26242"}
@@ -202,7 +202,7 @@ expect:
 // requests afterwards succeed.
 func TestResets(t *testing.T) {
 	subs := subscribers(t, 12)
-	m := startMME(t, mmesimCfg(), subs)
+	m := startMME(t, mmeCfg(), subs)
 	sc := scenario(t, `
 name: reset
 network: {enbs: 2}
@@ -230,7 +230,7 @@ expect:
 // allocated: the expected failures, with the MME's release in the trace.
 func TestRejectionPaths(t *testing.T) {
 	subs := subscribers(t, 4)
-	m := startMME(t, mmesimCfg(), subs)
+	m := startMME(t, mmeCfg(), subs)
 	sc := scenario(t, `
 name: ics-failure
 ues: 2
@@ -270,7 +270,7 @@ expect:
 // (TS 24.301 §5.5.1.2.6), then wait T3402.
 func TestAttachRetries(t *testing.T) {
 	subs := subscribers(t, 3)
-	cfg := mmesimCfg()
+	cfg := mmeCfg()
 	cfg.IgnoreAttach = true
 	m := startMME(t, cfg, subs)
 	sc := scenario(t, `
@@ -294,7 +294,7 @@ expect:
 // in its S-TMSI; with one MME gone, attaches re-route to the other.
 func TestPoolNodeSelection(t *testing.T) {
 	subs := subscribers(t, 200)
-	c1, c2 := mmesimCfg(), mmesimCfg()
+	c1, c2 := mmeCfg(), mmeCfg()
 	c1.MMEC, c1.Capacity, c1.MMEGI = 1, 200, 0x8001
 	c2.MMEC, c2.Capacity, c2.MMEGI, c2.FirstMMEUEID = 2, 50, 0x8001, 1<<20
 	m1, m2 := startMME(t, c1, subs), startMME(t, c2, subs)

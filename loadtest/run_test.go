@@ -9,7 +9,7 @@ import (
 // sides, K_eNB checked by the UE, the JSON report's procedures complete.
 func TestAttachDetachOverS1(t *testing.T) {
 	subs := subscribers(t, 40)
-	m := startMME(t, mmesimCfg(), subs)
+	m := startMME(t, mmeCfg(), subs)
 	sc := scenario(t, `
 name: attach-detach
 network: {enbs: 2, cells_per_enb: 2, tacs: [1, 2]}

@@ -72,7 +72,7 @@ func (w *worker) forgetRegistration(ue uint32, keys bool) {
 		u.flags &^= hasSecurity
 		u.sec = [security.StoredLen]byte{}
 		if c := w.connOf(u); c != nil && c.sec != nil {
-			w.ctxPool = append(w.ctxPool, c.sec)
+			w.recycle(c.sec)
 			c.sec, c.secure = nil, false
 		}
 	}
@@ -146,7 +146,7 @@ func (w *worker) onSecurityModeCommand(ue uint32, c *conn, pdu []byte, carrier s
 		return
 	}
 	if c.sec != nil {
-		w.ctxPool = append(w.ctxPool, c.sec)
+		w.recycle(c.sec)
 	}
 	c.sec, c.secure, c.haveAKA = ctx, true, false
 	c.ulFirst = ctx.ULCount()

@@ -251,6 +251,15 @@ func (w *worker) loadSecurity(u *UE, c *conn) bool {
 	return true
 }
 
+// recycle keeps a released security context for reuse by loadSecurity;
+// the pool is bounded (contexts are about 1 KB: an idle UE keeps only
+// the 44-octet stored form).
+func (w *worker) recycle(ctx *security.Context) {
+	if len(w.ctxPool) < 64 {
+		w.ctxPool = append(w.ctxPool, ctx)
+	}
+}
+
 // storeSecurity keeps the connection's current context in the UE record.
 func (w *worker) storeSecurity(u *UE, c *conn) {
 	if c.sec == nil {
@@ -274,7 +283,7 @@ func (w *worker) releaseLocal(ue uint32) {
 	}
 	w.storeSecurity(u, c)
 	if c.sec != nil {
-		w.ctxPool = append(w.ctxPool, c.sec)
+		w.recycle(c.sec)
 	}
 	if c.hasMME {
 		w.sim.enbs[c.enb].links[c.link].byMMEID.del(c.mmeUEID, ue)

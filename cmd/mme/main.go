@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 		newHSSCmd(),
 		newSGWEmuCmd(),
 		newS1ProbeCmd(),
+		newLoadtestCmd(),
 	)
 	return root
 }

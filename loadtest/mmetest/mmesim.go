@@ -1,4 +1,4 @@
-package mmesim
+package mmetest
 
 import (
 	"crypto/rand"

@@ -1,5 +1,5 @@
-// Package mmesim is a minimal MME for the load tester's own tests and
-// benchmarks: it answers the simulated eNodeBs and UEs over real S1
+// Package mmetest is a minimal MME for tests and benchmarks of the load
+// tester (loadtest and cmd/mme): it answers the simulated eNodeBs and UEs over real S1
 // associations (or in process) with real S1AP, NAS and NAS security (the
 // MME role of nas/security: Milenage vectors, SMC, MAC checks both ways,
 // K_eNB, NH/NCC), so that the tester can be tested while the product's MME
@@ -13,4 +13,4 @@
 // request and extended service request, paging, X2 (path switch) and S1
 // handover (with cancel), PDN connectivity and disconnect, and dedicated
 // bearers. State is guarded by one mutex: throughput is not its purpose.
-package mmesim
+package mmetest
