@@ -43,12 +43,14 @@ var layers = map[string]Layer{
 	"nas/internal/nasgen": Tooling, // generator of nas/messages_gen.go (go run; writes files)
 	"gtp":                 Codec,
 	"s6a":                 Codec,
+	"session":             Session,
 	"supervision":         Runtime,
 	"store":               Runtime,
 	"s1ap/transport":      Edge,
 	"s1ap/internal/gen":   Tooling, // generator of the S1AP codec (go run; reads the ASN.1 files)
 	"s6a/peer":            Edge,
 	"gtp/s11":             Edge,
+	"node":                Edge,
 	"lab/hss":             Lab,
 	"lab/sgw":             Lab,
 	"loadtest":            LoadTest,

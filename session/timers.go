@@ -1,0 +1,103 @@
+package session
+
+import (
+	"strconv"
+	"time"
+)
+
+// TimerID names a per-subscriber timer. The node runs them
+// (supervision.Timers) and delivers their expiry as TimerExpired.
+type TimerID uint8
+
+// The MME's timers (TS 24.301 §10.2 table 10.2.2; TS 23.401 §4.3.5.2).
+const (
+	T3450            TimerID = iota + 1 // ATTACH ACCEPT / GUTI REALLOCATION COMMAND / TAU ACCEPT sent
+	T3460                               // AUTHENTICATION REQUEST / SECURITY MODE COMMAND sent
+	T3470                               // IDENTITY REQUEST sent
+	T3422                               // DETACH REQUEST (network-initiated) sent
+	T3489                               // ESM INFORMATION REQUEST sent
+	TMobileReachable                    // UE entered ECM-IDLE (TS 24.301 §5.3.5, TS 23.401 §4.3.5.2)
+	TImplicitDetach                     // mobile reachable expired (TS 24.301 §5.3.5)
+	TS1Guard                            // S1AP answer awaited (INITIAL CONTEXT SETUP, UE CONTEXT RELEASE); implementation guard
+	numTimers        = TS1Guard
+)
+
+var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard"}
+
+func (t TimerID) String() string {
+	if t > 0 && int(t) < len(timerNames) {
+		return timerNames[t]
+	}
+	return "TimerID(" + strconv.Itoa(int(t)) + ")"
+}
+
+// TimerValues are the MME's timer lengths. DefaultTimerValues gives the
+// values of TS 24.301 table 10.2.2 and TS 23.401 §4.3.5.2.
+type TimerValues struct {
+	T3450, T3460, T3470, T3422, T3489 time.Duration
+	// MobileReachable runs while the UE is ECM-IDLE; default T3412 + 4 min
+	// (TS 24.301 §5.3.5: "by default, 4 minutes greater than T3412").
+	MobileReachable time.Duration
+	// ImplicitDetach starts when mobile reachable expires; default 4 min
+	// (TS 24.301 §5.3.5: "the implicit detach timer ... default 4 minutes").
+	ImplicitDetach time.Duration
+	// S1Guard bounds the wait for INITIAL CONTEXT SETUP RESPONSE/FAILURE
+	// and UE CONTEXT RELEASE COMPLETE (TS 36.413 leaves it to the
+	// implementation).
+	S1Guard time.Duration
+}
+
+// MaxRetransmissions is how many times a NAS message guarded by T3450,
+// T3460, T3470, T3422 or T3489 is retransmitted: the procedure is aborted
+// on the fifth expiry (TS 24.301 §5.4.2.7 b, §5.4.3.7 b, §5.4.4.6 b,
+// §5.5.1.2.7 c, §5.5.2.3.4 b, §6.6.1.2.6 a).
+const MaxRetransmissions = 4
+
+// DefaultTimerValues returns the TS 24.301 §10.2 values for a T3412 of
+// t3412 (TS 24.301 table 10.2.1 default: 54 min).
+func DefaultTimerValues(t3412 time.Duration) TimerValues {
+	return TimerValues{
+		T3450: 6 * time.Second, T3460: 6 * time.Second, T3470: 6 * time.Second,
+		T3422: 6 * time.Second, T3489: 4 * time.Second,
+		MobileReachable: t3412 + 4*time.Minute,
+		ImplicitDetach:  4 * time.Minute,
+		S1Guard:         5 * time.Second,
+	}
+}
+
+// timerTable is the timer table of STYLE.md "State machines": what each
+// timer guards and what its expiry does. Expiries are handled in
+// onTimer (machine.go) and the procedure files.
+//
+//	timer             started when                         expiry (TS 24.301 unless noted)
+//	T3450             ATTACH ACCEPT sent                   retransmit ATTACH ACCEPT; 5th: abort attach (§5.5.1.2.7 c)
+//	T3460             AUTH REQUEST / SMC sent              retransmit; 5th: abort the procedure, release (§5.4.2.7 b, §5.4.3.7 b)
+//	T3470             IDENTITY REQUEST sent                retransmit; 5th: abort, release (§5.4.4.6 b)
+//	T3422             DETACH REQUEST sent                  retransmit; 5th: abort, detach locally (§5.5.2.3.4 b)
+//	T3489             ESM INFORMATION REQUEST sent         retransmit; 5th: reject the attach with #19/#53 (§6.6.1.2.6)
+//	mobile reachable  UE enters ECM-IDLE                   start implicit detach (§5.3.5, TS 23.401 §4.3.5.2)
+//	implicit detach   mobile reachable expired             detach implicitly, no NAS (§5.3.5, TS 23.401 §5.3.8.3)
+//	S1 guard          ICS REQUEST / RELEASE COMMAND sent   treat as failure / release locally (TS 36.413 §8.3)
+var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard}
+
+func (v TimerValues) of(t TimerID) time.Duration {
+	switch t {
+	case T3450:
+		return v.T3450
+	case T3460:
+		return v.T3460
+	case T3470:
+		return v.T3470
+	case T3422:
+		return v.T3422
+	case T3489:
+		return v.T3489
+	case TMobileReachable:
+		return v.MobileReachable
+	case TImplicitDetach:
+		return v.ImplicitDetach
+	case TS1Guard:
+		return v.S1Guard
+	}
+	return 0
+}
