@@ -487,3 +487,15 @@ func (m *Machine) timerCurrent(e *TimerExpired) bool {
 	m.touch()
 	return true
 }
+
+// SetConfig replaces the configuration the machine reads (a reload of the
+// node's served TAIs or policies); the record is unchanged.
+func (m *Machine) SetConfig(cfg *Config) { m.cfg = cfg }
+
+// Evictable reports whether nothing is in progress: no procedure, no
+// connection, no S6a/S11 answer awaited. The node may then drop the
+// machine from memory and load it from the store at the next event.
+func (m *Machine) Evictable() bool {
+	s := &m.s
+	return s.Proc == ProcNone && s.ECM == ECMIdle && s.Pending == 0 && s.Outstanding == 0 && !m.dirty
+}
