@@ -19,9 +19,17 @@ func (w *worker) onERABSetup(ue uint32, c *conn, m *s1ap.ERABSetupRequest) {
 	if len(res) > 0 {
 		rsp.ERABSetupListBearerSURes = s1ap.Some(res)
 	}
-	w.sendUE(ue, c, rsp, nil)
+	// One NAS-PDU per E-RAB: the UE gets them with the radio
+	// reconfiguration, the eNodeB answers, then the UE.
+	var msgs []nas.Message
 	for _, it := range m.ERABToBeSetupListBearerSUReq {
-		w.onNAS(ue, c, it.NASPDU, m)
+		if msg := w.receiveNAS(ue, c, it.NASPDU, m); msg != nil {
+			msgs = append(msgs, cloneNAS(msg))
+		}
+	}
+	w.sendUE(ue, c, rsp, nil)
+	for _, msg := range msgs {
+		w.handleNAS(ue, c, msg)
 	}
 }
 
@@ -36,9 +44,15 @@ func (w *worker) onERABModify(ue uint32, c *conn, m *s1ap.ERABModifyRequest) {
 	if len(res) > 0 {
 		rsp.ERABModifyListBearerModRes = s1ap.Some(res)
 	}
-	w.sendUE(ue, c, rsp, nil)
+	var msgs []nas.Message
 	for _, it := range m.ERABToBeModifiedListBearerModReq {
-		w.onNAS(ue, c, it.NASPDU, m)
+		if msg := w.receiveNAS(ue, c, it.NASPDU, m); msg != nil {
+			msgs = append(msgs, cloneNAS(msg))
+		}
+	}
+	w.sendUE(ue, c, rsp, nil)
+	for _, msg := range msgs {
+		w.handleNAS(ue, c, msg)
 	}
 }
 
@@ -61,10 +75,29 @@ func (w *worker) onERABRelease(ue uint32, c *conn, m *s1ap.ERABReleaseCommand) {
 	if len(failed) > 0 {
 		rsp.ERABFailedToReleaseList = s1ap.Some(failed)
 	}
-	w.sendUE(ue, c, rsp, nil)
+	var msg nas.Message
 	if p, ok := m.NASPDU.Get(); ok {
-		w.onNAS(ue, c, p, m)
+		msg = w.receiveNAS(ue, c, p, m)
 	}
+	w.sendUE(ue, c, rsp, nil)
+	if msg != nil {
+		w.handleNAS(ue, c, msg)
+	}
+}
+
+// cloneNAS returns a message that no longer aliases the worker's scratch
+// (several NAS-PDUs of one S1AP message are received before any is
+// handled).
+func cloneNAS(m nas.Message) nas.Message {
+	b, err := nas.Encode(m)
+	if err != nil {
+		return m
+	}
+	c, err := nas.Decoder{Direction: nas.Downlink}.Decode(b)
+	if err != nil {
+		return m
+	}
+	return c
 }
 
 // onActivateDefaultBearer accepts a default bearer outside the attach: an

@@ -15,40 +15,49 @@ var dlDecoder = nas.Decoder{Direction: nas.Downlink, NoCopy: true}
 // procedure it belongs to. carrier is the S1AP message it came in (for the
 // trace).
 func (w *worker) onNAS(ue uint32, c *conn, pdu []byte, carrier s1ap.Message) {
-	u := &w.sim.ues[ue]
+	if msg := w.receiveNAS(ue, c, pdu, carrier); msg != nil {
+		w.handleNAS(ue, c, msg)
+	}
+}
+
+// receiveNAS checks, deciphers and decodes a downlink NAS-PDU and traces
+// it; nil when the UE discards it (or when it was a SECURITY MODE COMMAND,
+// handled here). The message aliases the worker's scratch: handle it
+// before the next receiveNAS.
+func (w *worker) receiveNAS(ue uint32, c *conn, pdu []byte, carrier s1ap.Message) nas.Message {
 	_, sht, err := nas.PeekHeader(pdu)
 	if err != nil {
 		w.sim.countError("nas: undecodable downlink NAS-PDU")
-		return
+		return nil
 	}
 	plain := pdu
 	switch {
 	case sht == nas.IntegrityProtectedNewContext:
 		w.onSecurityModeCommand(ue, c, pdu, carrier)
-		return
+		return nil
 	case sht.IsProtected():
 		if c.sec == nil {
 			// TS 24.301 §4.4.4.2: no context to check it with.
 			w.sim.countError("nas: protected downlink message without a security context")
-			return
+			return nil
 		}
 		plain, _, err = c.sec.Unprotect(w.secBuf[:0], pdu)
 		if err != nil {
 			// TS 24.301 §4.4.4.2: the UE discards a message that fails the
 			// integrity check.
 			w.sim.countError("nas: downlink integrity check failed")
-			return
+			return nil
 		}
 		w.secBuf = plain[:0]
 		c.secure = true
 	case sht != nas.Plain:
 		w.sim.countError("nas: downlink security header type " + sht.String())
-		return
+		return nil
 	}
 	msg, err := dlDecoder.Decode(plain)
 	if err != nil {
 		w.sim.countError("nas: " + err.Error())
-		return
+		return nil
 	}
 	if t := w.sim.ueTrace(ue); t != nil {
 		t.add(traceFromS1AP("dl", carrier).withNAS(msg))
@@ -57,8 +66,14 @@ func (w *worker) onNAS(ue uint32, c *conn, pdu []byte, carrier s1ap.Message) {
 		// TS 24.301 §4.4.4.2: once secure exchange is established, plain
 		// messages other than these are discarded.
 		w.sim.countError("nas: unprotected " + nasName(msg) + " discarded")
-		return
+		return nil
 	}
+	return msg
+}
+
+// handleNAS runs the EMM or ESM procedure of a received message.
+func (w *worker) handleNAS(ue uint32, c *conn, msg nas.Message) {
+	u := &w.sim.ues[ue]
 	switch m := msg.(type) {
 	case *nas.IdentityRequest:
 		w.onIdentityRequest(ue, c, m)

@@ -57,6 +57,7 @@ func (s *Sim) run(ctx context.Context) (*Report, error) {
 		}
 		s.cfg.LocalAddr = local
 	}
+	s.setGTPAddress()
 	tc.LocalAddrs = []netip.Addr{local}
 	tc.Port, tc.UDPPort = 0, 0
 	tc.MaxAssociations = len(s.enbs)*len(s.cfg.Targets) + 16

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 
+	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/nas/security"
 	"github.com/lte-mme/mme/s1ap"
 )
@@ -179,7 +180,13 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 		w.fail(ue, "kenb_mismatch")
 	}
 	w.checkSecurityCapabilities(ue, m.UESecurityCapabilities)
-	if t := w.sim.ueTrace(ue); t != nil && nasPDU == nil {
+	// The NAS-PDU goes to the UE with the radio reconfiguration; the
+	// eNodeB answers once the radio bearers are up, and the UE's answer
+	// (ATTACH COMPLETE) follows.
+	var msg nas.Message
+	if nasPDU != nil {
+		msg = w.receiveNAS(ue, c, nasPDU, m)
+	} else if t := w.sim.ueTrace(ue); t != nil {
 		t.add(traceFromS1AP("dl", m))
 	}
 	w.icsRes = res
@@ -191,8 +198,8 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 			UERadioCapability: ueRadioCapability}
 		w.sendUE(ue, c, &w.ueCap, nil)
 	}
-	if nasPDU != nil {
-		w.onNAS(ue, c, nasPDU, m)
+	if msg != nil {
+		w.handleNAS(ue, c, msg)
 	}
 	// The user plane is up: a service request (or a TAU with the active
 	// flag) is complete (TS 24.301 §5.6.1.4: "upon indication from the
@@ -278,17 +285,17 @@ func (c *conn) dropERAB(id uint8) bool {
 	return false
 }
 
-// gtpAddress is the eNodeBs' S1-U address (TS 36.414): the local address.
-func (s *Sim) gtpAddress() s1ap.TransportLayerAddress {
-	if s.gtpAddr.Len == 0 {
-		a := s.cfg.LocalAddr
-		if !a.IsValid() || a.IsUnspecified() {
-			a = netip.MustParseAddr("127.0.0.1")
-		}
-		b := a.AsSlice()
-		s.gtpAddr = s1ap.TransportLayerAddress{Bytes: b, Len: 8 * len(b)}
+// gtpAddress is the eNodeBs' S1-U address (TS 36.414): the local address
+// (set by setGTPAddress before the workers start).
+func (s *Sim) gtpAddress() s1ap.TransportLayerAddress { return s.gtpAddr }
+
+func (s *Sim) setGTPAddress() {
+	a := s.cfg.LocalAddr
+	if !a.IsValid() || a.IsUnspecified() {
+		a = netip.MustParseAddr("127.0.0.1")
 	}
-	return s.gtpAddr
+	b := a.AsSlice()
+	s.gtpAddr = s1ap.TransportLayerAddress{Bytes: b, Len: 8 * len(b)}
 }
 
 // onReleaseCommand is UE CONTEXT RELEASE (TS 36.413 §8.3.3): release the

@@ -177,6 +177,7 @@ func newSim(cfg Config) (*Sim, error) {
 	for i := range sc.Profiles {
 		s.profiles = append(s.profiles, compileProfile(&sc.Profiles[i]))
 	}
+	s.setGTPAddress()
 	if err := s.buildENBs(); err != nil {
 		return nil, err
 	}

@@ -114,6 +114,10 @@ type ueCtx struct {
 	ho               *hoCtx
 	detaching        bool
 	pendingDedicated bool
+	// pagePending: downlink data came while the MME still had the UE
+	// connected (its UE CONTEXT RELEASE COMPLETE in flight): page once
+	// the release completes, as the SGW's buffered data would.
+	pagePending bool
 }
 
 type erabCtx struct {
@@ -243,6 +247,10 @@ func (m *MME) Handle(peer Peer, data []byte) {
 	case *s1ap.UEContextReleaseComplete:
 		if u := m.ue(uint32(v.MMEUES1APID)); u != nil && u.mmeID == uint32(v.MMEUES1APID) {
 			m.dropConn(u) // not the source's half of a finished handover
+			if u.pagePending && u.registered && u.hasGUTI {
+				u.pagePending = false
+				m.page(u)
+			}
 		}
 		delete(m.byMME, uint32(v.MMEUES1APID))
 		m.count("UEContextReleaseComplete")

@@ -190,7 +190,10 @@ func (m *MME) Page(imsi string) bool {
 		return false
 	}
 	if u.enb != nil {
-		return true // connected: the data just flows
+		// Connected: the data just flows, unless the connection is being
+		// released (the UE may already be idle): page after the release.
+		u.pagePending = true
+		return true
 	}
 	m.page(u)
 	return true
