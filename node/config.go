@@ -48,6 +48,19 @@ type Config struct {
 	HTTP     HTTPConfig     `yaml:"http"`
 	Log      LogConfig      `yaml:"log"`
 	Actors   ActorsConfig   `yaml:"actors"`
+	Runtime  RuntimeConfig  `yaml:"runtime"`
+}
+
+// RuntimeConfig tunes the Go runtime of the process (applied by `mme
+// serve`, not by New).
+type RuntimeConfig struct {
+	// GCPercent is GOGC (debug.SetGCPercent). Default 400: measured, the
+	// S1 transport reaches ~200k messages/s only with it (docs/performance.md);
+	// the heap may grow to five times the live data. -1 disables the GC.
+	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMB is the soft memory limit (debug.SetMemoryLimit) that
+	// bounds what GCPercent lets the heap grow to; 0: none.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 }
 
 // TAIConfig is one served tracking area: PLMN and TAC (TS 23.003 §19.4.2.3).
@@ -183,9 +196,10 @@ func DefaultConfig() Config {
 		NAS: NASConfig{T3412: 54 * time.Minute, T3346: 30 * time.Minute, T3450: 6 * time.Second, T3460: 6 * time.Second,
 			T3470: 6 * time.Second, T3422: 6 * time.Second, T3489: 4 * time.Second, ImplicitDetach: 4 * time.Minute,
 			S1Guard: 5 * time.Second},
-		Store: StoreConfig{Dir: "./data"},
-		HTTP:  HTTPConfig{Listen: "127.0.0.1:8080"},
-		Log:   LogConfig{Level: "info"},
+		Store:   StoreConfig{Dir: "./data"},
+		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080"},
+		Log:     LogConfig{Level: "info"},
+		Runtime: RuntimeConfig{GCPercent: 400},
 	}
 }
 
@@ -394,6 +408,12 @@ func (c *Config) resolve() (*resolved, error) {
 	default:
 		return nil, fieldError("log.level", "%q (debug, info, warn or error)", c.Log.Level)
 	}
+	if c.Runtime.GCPercent < -1 || c.Runtime.GCPercent == 0 {
+		return nil, fieldError("runtime.gc_percent", "%d: -1 (off) or positive", c.Runtime.GCPercent)
+	}
+	if c.Runtime.MemoryLimitMB < 0 {
+		return nil, fieldError("runtime.memory_limit_mb", "negative")
+	}
 	if c.Actors.Workers < 0 || c.Actors.Mailbox < 0 {
 		return nil, fieldError("actors", "negative size")
 	}
@@ -422,4 +442,14 @@ func (c *Config) sessionConfig(r *resolved) *session.Config {
 		NetworkFullName: c.NAS.FullName, NetworkShortName: c.NAS.ShortName,
 		MMES11: r.s11Local.Addr(), SGW: r.sgw, PGW: r.pgw,
 	}
+}
+
+// WriteConfig writes cfg as YAML (mme serve --print-config).
+func WriteConfig(w io.Writer, cfg Config) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return enc.Close()
 }

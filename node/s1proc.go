@@ -23,8 +23,9 @@ import (
 func (n *Node) s1Setup(e *enb, m *s1ap.S1SetupRequest) {
 	if !n.servesAnyPLMN(m.SupportedTAs) {
 		n.log.Info("s1: S1 SETUP refused: no served PLMN among the supported TAs", "enb", globalENBName(m.GlobalENBID))
-		n.sendNonUE(e, &s1ap.S1SetupFailure{Cause: s1ap.Cause{Choice: s1ap.CauseChoiceMisc, Misc: s1ap.CauseMiscUnknownPLMN},
-			TimeToWait: s1ap.Some(s1ap.TimeToWaitV10s)})
+		// No Time to wait (§9.1.8.6: optional): a PLMN mismatch is a
+		// configuration error that a retry does not cure.
+		n.sendNonUE(e, &s1ap.S1SetupFailure{Cause: s1ap.Cause{Choice: s1ap.CauseChoiceMisc, Misc: s1ap.CauseMiscUnknownPLMN}})
 		return
 	}
 	if !n.servesAnyTAI(m.SupportedTAs) {
