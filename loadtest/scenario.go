@@ -506,12 +506,16 @@ type Overrides struct {
 	ENBs     int
 	Rate     float64
 	Duration time.Duration
-	PLMN     string
-	TACs     []int
+	// Hold is the length of every wait phase (how long `demo` keeps its
+	// UEs attached).
+	Hold time.Duration
+	PLMN string
+	TACs []int
 }
 
 // Apply changes s by o: UEs and eNodeBs, the rate of every phase with
-// arrivals, the duration of every timed phase, the PLMN and TACs. It
+// arrivals, the duration of every timed phase, the length of every wait
+// phase, the PLMN and TACs. It
 // validates the result.
 func (s *Scenario) Apply(o Overrides) error {
 	if o.UEs > 0 {
@@ -527,6 +531,9 @@ func (s *Scenario) Apply(o Overrides) error {
 		}
 		if o.Duration > 0 && ph.Duration > 0 {
 			ph.Duration = Duration(o.Duration)
+		}
+		if o.Hold > 0 && ph.Procedure == "" && ph.Mix == nil && ph.Wait > 0 {
+			ph.Wait = Duration(o.Hold)
 		}
 	}
 	if o.PLMN != "" {

@@ -35,7 +35,7 @@ func newLoadtestCmd() *cobra.Command {
 		sgwAdmin, logLevel                            string
 		ues, enbs, workers                            int
 		rate                                          float64
-		duration                                      time.Duration
+		duration, hold                                time.Duration
 		quiet, list                                   bool
 		seed                                          uint64
 	)
@@ -47,7 +47,7 @@ func newLoadtestCmd() *cobra.Command {
 the scenario's procedures with real S1AP, NAS and NAS security, at open-loop arrival rates.
 
 --scenario is a named scenario of the embedded library (--list shows them) or a YAML file;
---ues, --enbs, --rate, --duration, --plmn and --tac override it. UEs take the subscribers of
+--ues, --enbs, --rate, --duration, --hold, --plmn and --tac override it. UEs take the subscribers of
 --subscribers (the HSS CSV: imsi,k,opc,amf,sqn,msisdn,apn) in order.
 
 A progress line goes to standard error every second (not with --quiet), the summary table to
@@ -91,7 +91,7 @@ run could not take place.`,
 			if err != nil {
 				return err
 			}
-			o := loadtest.Overrides{UEs: ues, ENBs: enbs, Rate: rate, Duration: duration, PLMN: plmn}
+			o := loadtest.Overrides{UEs: ues, ENBs: enbs, Rate: rate, Duration: duration, Hold: hold, PLMN: plmn}
 			if tacs != "" {
 				for _, f := range strings.Split(tacs, ",") {
 					v, err := strconv.ParseUint(strings.TrimSpace(f), 0, 16)
@@ -188,6 +188,7 @@ run could not take place.`,
 	f.IntVar(&enbs, "enbs", 0, "number of eNodeBs (overrides the scenario)")
 	f.Float64Var(&rate, "rate", 0, "arrival rate per second of every phase (overrides the scenario)")
 	f.DurationVar(&duration, "duration", 0, "duration of every timed phase (overrides the scenario)")
+	f.DurationVar(&hold, "hold", 0, "length of every wait phase, e.g. how long the demo's UEs stay attached (overrides the scenario)")
 	f.StringVar(&plmn, "plmn", "", "PLMN of the cells, MCCMNC (overrides the scenario; default 00101)")
 	f.StringVar(&tacs, "tac", "", "TACs of the cells, comma-separated (overrides the scenario)")
 	f.StringVar(&reportFile, "report", "", "write the JSON report to this file")

@@ -48,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newSGWEmuCmd(),
 		newS1ProbeCmd(),
 		newLoadtestCmd(),
+		newDemoCmd(),
 		newServeCmd(),
 	)
 	return root

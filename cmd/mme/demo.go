@@ -1,0 +1,619 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lte-mme/mme/loadtest"
+)
+
+// demoOptions are the flags of `mme demo`.
+type demoOptions struct {
+	UEs       int
+	ENBs      int
+	Rate      float64
+	Hold      time.Duration // how long the UEs stay attached
+	Transport string
+	Dir       string
+	Report    string
+	Keep      bool
+	Quiet     bool
+	// Timeout bounds each child's start and the whole load run.
+	StartTimeout time.Duration
+	RunTimeout   time.Duration
+}
+
+// newDemoCmd is `mme demo` (issue #7): the HSS, the SGW emulator, one MME
+// node and the load tester as separate processes on loopback, N UEs that
+// attach, stay attached and detach, then a summary.
+func newDemoCmd() *cobra.Command {
+	o := demoOptions{}
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the lab on loopback (HSS, SGW emulator, MME, load tester) and report",
+		Long: `Start, as separate processes on loopback: 'mme hss' with --ues generated subscribers
+('mme loadtest gen-subscribers'), 'mme sgw-emu', one 'mme serve' with a generated configuration,
+then 'mme loadtest --scenario demo': the UEs, spread over --enbs eNodeBs, attach at --rate per
+second (open loop, Poisson), stay attached for --hold, then detach.
+
+The run directory (printed first) keeps every process's log, the configuration, the subscribers
+and the tester's report. A progress line goes to standard error; at the end a summary table
+(per procedure attempts, successes, failures by cause, p50/p99/max latency; attach rate; the
+MME's resident memory while every UE is attached, and per attached UE) goes to standard output,
+and --report writes it as JSON. --keep-running leaves everything up afterwards (metrics for
+Prometheus) until Ctrl-C. Every child is killed when the demo ends, Ctrl-C included.
+
+Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab did not start.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDemo(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.IntVar(&o.UEs, "ues", 10000, "number of UEs (and generated subscribers)")
+	f.IntVar(&o.ENBs, "enbs", 10, "number of simulated eNodeBs")
+	f.Float64Var(&o.Rate, "rate", 2000, "attach and detach arrival rate per second (open loop)")
+	f.DurationVar(&o.Hold, "hold", 2*time.Second, "how long every UE stays attached once all are")
+	f.StringVar(&o.Transport, "transport", "udp", "S1 transport: udp (SCTP over UDP), kernel or auto")
+	f.StringVar(&o.Dir, "dir", "", "run directory (default: a new temporary directory)")
+	f.StringVar(&o.Report, "report", "", "write the demo's JSON report to this file")
+	f.BoolVar(&o.Keep, "keep-running", false, "leave the lab running after the load (until Ctrl-C)")
+	f.BoolVar(&o.Quiet, "quiet", false, "no progress line")
+	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long each process may take to become ready")
+	f.DurationVar(&o.RunTimeout, "run-timeout", 30*time.Minute, "bound of the load run")
+	return c
+}
+
+// DemoReport is the JSON of `mme demo --report` (issue #7): the tester's
+// per-procedure results with the MME's memory.
+type DemoReport struct {
+	UEs            int                                  `json:"ues"`
+	ENBs           int                                  `json:"enbs"`
+	DurationS      float64                              `json:"duration_s"`
+	AttachRatePerS float64                              `json:"attach_rate_per_s"`
+	Procedures     map[string]*loadtest.ProcedureReport `json:"procedures"`
+	MME            DemoMME                              `json:"mme"`
+	// Passed is true when every procedure of the run succeeded.
+	Passed   bool     `json:"passed"`
+	Failures []string `json:"failures,omitempty"`
+	RunDir   string   `json:"run_dir"`
+}
+
+// DemoMME is the MME process's memory, from /proc/PID/status.
+type DemoMME struct {
+	// RSSBytes is VmRSS while every UE was attached (the largest sample
+	// of the "attached" phase); BaselineRSSBytes is VmRSS once ready,
+	// before any UE.
+	RSSBytes         uint64 `json:"rss_bytes"`
+	BaselineRSSBytes uint64 `json:"baseline_rss_bytes"`
+	// RSSPerUEBytes is (RSSBytes - BaselineRSSBytes) / attached UEs.
+	RSSPerUEBytes float64 `json:"rss_per_attached_ue_bytes"`
+	AttachedUEs   int64   `json:"attached_ues"`
+	PID           int     `json:"pid"`
+}
+
+// demoLab is the running lab: its children and where they listen.
+type demoLab struct {
+	exe, dir string
+	stderr   io.Writer
+	mu       sync.Mutex
+	procs    []*demoProc
+
+	hssHTTP, sgwAdmin, mmeHTTP string
+	s1Target                   string
+}
+
+// demoProc is one child process.
+type demoProc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{} // closed when it has exited
+	err  error         // its Wait result, once done
+}
+
+func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error {
+	if o.UEs <= 0 || o.ENBs <= 0 || o.Rate <= 0 {
+		return errors.New("demo: --ues, --enbs and --rate must be positive")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	dir := o.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "mme-demo-"); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	lab := &demoLab{exe: exe, dir: dir, stderr: stderr}
+	defer lab.stop()
+	fmt.Fprintf(stderr, "mme demo: run directory %s (hss.log, sgw-emu.log, mme.log, loadtest.log, mme.yaml)\n", dir)
+	if err := lab.start(ctx, o); err != nil {
+		return err
+	}
+	rep, err := lab.load(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	writeDemoSummary(stdout, rep)
+	if o.Report != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.Report, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("demo: --report: %w", err)
+		}
+	}
+	if o.Keep && ctx.Err() == nil {
+		fmt.Fprintf(stdout, "\nThe lab keeps running (Ctrl-C ends it):\n  MME     http://%s/metrics  /healthz  /readyz  /subscribers/{imsi}\n  HSS     http://%s/\n  SGW     http://%s/\n  S1      %s (SCTP over UDP)\n",
+			lab.mmeHTTP, lab.hssHTTP, lab.sgwAdmin, lab.s1Target)
+		select {
+		case <-ctx.Done():
+		case <-lab.anyExit():
+			fmt.Fprintln(stderr, "mme demo: a lab process exited; see the logs in", dir)
+		}
+	}
+	if !rep.Passed {
+		return exitStatusError{1}
+	}
+	return nil
+}
+
+// start runs gen-subscribers, then the HSS, the SGW emulator and the MME,
+// each waited for until ready.
+func (l *demoLab) start(ctx context.Context, o demoOptions) error {
+	subs := filepath.Join(l.dir, "subscribers.csv")
+	gen := exec.CommandContext(ctx, l.exe, "loadtest", "gen-subscribers", "--count", strconv.Itoa(o.UEs), "--out", subs)
+	if out, err := gen.CombinedOutput(); err != nil {
+		return fmt.Errorf("demo: gen-subscribers: %v: %s", err, out)
+	}
+	hss, err := l.spawn(ctx, "hss", o.StartTimeout, "hss ready",
+		"hss", "--diameter-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+		"--data-dir", filepath.Join(l.dir, "hss-data"), "--import-csv", subs, "--log-level", "warn")
+	if err != nil {
+		return err
+	}
+	sgw, err := l.spawn(ctx, "sgw-emu", o.StartTimeout, "sgw-emu ready",
+		"sgw-emu", "--s11-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "warn",
+		"--echo-interval", "-1s")
+	if err != nil {
+		return err
+	}
+	l.hssHTTP, l.sgwAdmin = hss["http"], sgw["admin"]
+	if hss["diameter"] == "" || sgw["s11"] == "" {
+		return fmt.Errorf("demo: readiness lines lack addresses (hss %v, sgw-emu %v)", hss, sgw)
+	}
+	cfgFile := filepath.Join(l.dir, "mme.yaml")
+	if err := os.WriteFile(cfgFile, []byte(demoConfig(l.dir, o.Transport, sgw["s11"], hss["diameter"])), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// docs/design/node.md "Readiness line".
+	mme, err := l.spawn(ctx, "mme", o.StartTimeout, "mme ready ", "serve", "--config", cfgFile)
+	if err != nil {
+		return err
+	}
+	l.s1Target, l.mmeHTTP = mme["s1"], mme["http"]
+	if l.s1Target == "" || l.mmeHTTP == "" || l.mmeHTTP == "-" {
+		return fmt.Errorf("demo: mme readiness line lacks s1= or http= (%v)", mme)
+	}
+	return l.waitReady(ctx, o.StartTimeout)
+}
+
+// demoConfig is the MME's YAML (node.Config): PLMN 00101, TAC 1 (the demo
+// scenario's cells), loopback peers, ports chosen by the OS (the
+// readiness line tells them).
+func demoConfig(dir, transportMode, sgw, hss string) string {
+	return fmt.Sprintf(`# generated by mme demo
+name: mme-demo
+plmn: "00101"
+mmegi: 32769
+mmec: 1
+tais: [{tac: 1}, {tac: 2}]
+s1:
+  listen: [127.0.0.1]
+  transport: %s
+  udp_port: 0
+s11:
+  local: 127.0.0.1:0
+  sgw: %s
+  echo_interval: 0s
+s6a:
+  peers: [%s]
+store:
+  dir: %s
+http:
+  listen: 127.0.0.1:0
+log:
+  level: warn
+`, transportMode, sgw, hss, filepath.Join(dir, "mme-store"))
+}
+
+// spawn starts `exe args...` with its output in NAME.log; with a ready
+// prefix it waits for the line starting with it and returns its key=value
+// fields.
+func (l *demoLab) spawn(ctx context.Context, name string, timeout time.Duration, ready string, args ...string) (map[string]string, error) {
+	logf, err := os.Create(filepath.Join(l.dir, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	cmd := exec.Command(l.exe, args...)
+	// The child dies with the demo, even when the demo is killed
+	// (PR_SET_PDEATHSIG); Setpgid keeps the terminal's Ctrl-C for the
+	// demo, which stops its children in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.Stderr = logf
+	var stdout io.ReadCloser
+	if ready != "" {
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			logf.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	} else {
+		cmd.Stdout = logf
+	}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("demo: start %s: %w", name, err)
+	}
+	p := &demoProc{name: name, cmd: cmd, log: logf, done: make(chan struct{})}
+	l.mu.Lock()
+	l.procs = append(l.procs, p)
+	l.mu.Unlock()
+	lines := make(chan string, 1)
+	go func() {
+		if stdout != nil {
+			sc := bufio.NewScanner(stdout)
+			sent := false
+			for sc.Scan() {
+				line := sc.Text()
+				fmt.Fprintln(logf, line)
+				if !sent && strings.HasPrefix(line, ready) {
+					lines <- line
+					sent = true
+				}
+			}
+		}
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	if ready == "" {
+		return nil, nil
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case line := <-lines:
+		return parseReadyLine(line), nil
+	case <-p.done:
+		return nil, fmt.Errorf("demo: %s exited before it was ready (%v); its log:\n%s", name, p.err, tailFile(logf.Name(), 20))
+	case <-t.C:
+		return nil, fmt.Errorf("demo: %s not ready after %v; its log: %s", name, timeout, logf.Name())
+	case <-ctx.Done():
+		return nil, fmt.Errorf("demo: interrupted while starting %s", name)
+	}
+}
+
+// parseReadyLine reads the key=value fields of a readiness line
+// ("hss ready diameter=127.0.0.1:3868 http=127.0.0.1:8868 subscribers=10").
+func parseReadyLine(line string) map[string]string {
+	m := map[string]string{}
+	for _, f := range strings.Fields(line) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// waitReady polls the MME's /readyz until it answers 200.
+func (l *demoLab) waitReady(ctx context.Context, timeout time.Duration) error {
+	mme := l.proc("mme")
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	client := &http.Client{Timeout: time.Second}
+	last := "no answer"
+	for {
+		resp, err := client.Get("http://" + l.mmeHTTP + "/readyz")
+		if err == nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+		}
+		select {
+		case <-tick.C:
+		case <-mme.done:
+			return fmt.Errorf("demo: mme serve exited before it was ready (%v); its log:\n%s", mme.err, tailFile(mme.log.Name(), 20))
+		case <-deadline.C:
+			return fmt.Errorf("demo: mme serve not ready after %v (/readyz: %s); its log: %s", timeout, last, mme.log.Name())
+		case <-ctx.Done():
+			return errors.New("demo: interrupted while starting mme serve")
+		}
+	}
+}
+
+func (l *demoLab) proc(name string) *demoProc {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.procs {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// anyExit is closed when any child exits.
+func (l *demoLab) anyExit() <-chan struct{} {
+	ch := make(chan struct{})
+	var once sync.Once
+	l.mu.Lock()
+	for _, p := range l.procs {
+		go func() {
+			<-p.done
+			once.Do(func() { close(ch) })
+		}()
+	}
+	l.mu.Unlock()
+	return ch
+}
+
+// stop ends the children in reverse order: SIGTERM, then SIGKILL after 5 s.
+func (l *demoLab) stop() {
+	l.mu.Lock()
+	procs := l.procs
+	l.procs = nil
+	l.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			t := time.NewTimer(5 * time.Second)
+			select {
+			case <-p.done:
+			case <-t.C:
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+			t.Stop()
+		}
+		p.log.Close()
+	}
+}
+
+// load runs the tester with the demo scenario, sampling the MME's memory,
+// and builds the report.
+func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*DemoReport, error) {
+	mme := l.proc("mme")
+	pid := mme.cmd.Process.Pid
+	baseline, _ := procRSS(pid)
+	testerReport := filepath.Join(l.dir, "loadtest.json")
+	args := []string{"loadtest", "--target", l.s1Target, "--transport", o.Transport, "--scenario", "demo",
+		"--subscribers", filepath.Join(l.dir, "subscribers.csv"), "--ues", strconv.Itoa(o.UEs),
+		"--enbs", strconv.Itoa(o.ENBs), "--rate", strconv.FormatFloat(o.Rate, 'f', -1, 64),
+		"--report", testerReport, "--plot", filepath.Join(l.dir, "loadtest.html"), "--sgw-admin", "http://" + l.sgwAdmin}
+	if o.Hold > 0 {
+		args = append(args, "--hold", o.Hold.String())
+	}
+	logf, err := os.Create(filepath.Join(l.dir, "loadtest.log"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer logf.Close()
+	rctx, cancel := context.WithTimeout(ctx, o.RunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(rctx, l.exe, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.WaitDelay = 15 * time.Second
+	cmd.Stdout = logf
+	progress, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("demo: start loadtest: %w", err)
+	}
+	// The MME's memory while every UE is attached: the largest sample of
+	// the "attached" phase with no UE deregistered or in a procedure
+	// (else, the largest of the phase).
+	var peak, anyPeak uint64
+	var attached, anyAttached int64
+	sc := bufio.NewScanner(progress)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(logf, line)
+		ph, ok := parseProgressLine(line)
+		if !ok {
+			if !o.Quiet {
+				fmt.Fprintln(stderr, "loadtest:", line)
+			}
+			continue
+		}
+		rss, _ := procRSS(pid)
+		if ph.phase == "attached" {
+			if ph.busy == 0 && ph.dereg == 0 && rss > peak {
+				peak, attached = rss, ph.idle+ph.conn
+			}
+			if rss > anyPeak {
+				anyPeak, anyAttached = rss, ph.idle+ph.conn
+			}
+		}
+		if !o.Quiet {
+			fmt.Fprintf(stderr, "%s | mme rss %.1f MB\n", line, float64(rss)/(1<<20))
+		}
+	}
+	if peak == 0 {
+		peak, attached = anyPeak, anyAttached
+	}
+	werr := cmd.Wait()
+	var code int
+	if werr != nil {
+		var ee *exec.ExitError
+		if !errors.As(werr, &ee) {
+			return nil, fmt.Errorf("demo: loadtest: %w", werr)
+		}
+		code = ee.ExitCode()
+	}
+	if ctx.Err() != nil {
+		return nil, errors.New("demo: interrupted")
+	}
+	b, err := os.ReadFile(testerReport)
+	if err != nil {
+		return nil, fmt.Errorf("demo: loadtest exited with status %d and no report; its log:\n%s", code, tailFile(logf.Name(), 30))
+	}
+	var tr loadtest.Report
+	if err := json.Unmarshal(b, &tr); err != nil {
+		return nil, fmt.Errorf("demo: loadtest report: %w", err)
+	}
+	rep := &DemoReport{UEs: tr.UEs, ENBs: tr.ENBs, DurationS: tr.DurationS, AttachRatePerS: tr.AttachRatePerS,
+		Procedures: tr.Procedures, RunDir: l.dir,
+		MME: DemoMME{RSSBytes: peak, BaselineRSSBytes: baseline, AttachedUEs: attached, PID: pid}}
+	if attached > 0 && peak > baseline {
+		rep.MME.RSSPerUEBytes = float64(peak-baseline) / float64(attached)
+	}
+	rep.Failures = append(rep.Failures, tr.ExpectationsFailed...)
+	names := make([]string, 0, len(tr.Procedures))
+	for n := range tr.Procedures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := tr.Procedures[n]
+		if p.Failures > 0 || p.InProgress > 0 || p.Successes < p.Attempts {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %d of %d succeeded", n, p.Successes, p.Attempts))
+		}
+	}
+	for _, n := range []string{"attach", "detach"} {
+		if p := tr.Procedures[n]; p == nil || p.Successes != uint64(o.UEs) {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: want %d successes", n, o.UEs))
+		}
+	}
+	if peak == 0 {
+		rep.Failures = append(rep.Failures, "mme memory: no sample while every UE was attached")
+	}
+	if code != 0 {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("loadtest exit status %d", code))
+	}
+	rep.Passed = len(rep.Failures) == 0
+	return rep, nil
+}
+
+// progressState is what the demo reads of the tester's progress line
+// (loadtest.Progress.String).
+type progressState struct {
+	phase                   string
+	dereg, idle, conn, busy int64
+}
+
+// parseProgressLine reads "  3.0s attached | UEs dereg 0 idle 10 conn 0 busy 0 | ...".
+func parseProgressLine(line string) (progressState, bool) {
+	var s progressState
+	head, rest, ok := strings.Cut(line, "|")
+	if !ok {
+		return s, false
+	}
+	f := strings.Fields(head)
+	if len(f) != 2 || !strings.HasSuffix(f[0], "s") {
+		return s, false
+	}
+	s.phase = f[1]
+	ues, _, _ := strings.Cut(rest, "|")
+	n, err := fmt.Sscanf(strings.TrimSpace(ues), "UEs dereg %d idle %d conn %d busy %d", &s.dereg, &s.idle, &s.conn, &s.busy)
+	return s, err == nil && n == 4
+}
+
+// procRSS is VmRSS of a process in bytes (proc(5)).
+func procRSS(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) >= 1 {
+				kb, err := strconv.ParseUint(f[0], 10, 64)
+				return kb * 1024, err
+			}
+		}
+	}
+	return 0, errors.New("demo: no VmRSS in /proc status")
+}
+
+func tailFile(name string, n int) string {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// writeDemoSummary prints the summary table.
+func writeDemoSummary(w io.Writer, r *DemoReport) {
+	fmt.Fprintf(w, "\nmme demo: %d UEs over %d eNodeBs, %.1f s, attach rate %.0f/s\n\n", r.UEs, r.ENBs, r.DurationS, r.AttachRatePerS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "procedure\tattempts\tsuccesses\tfailures\tp50 ms\tp99 ms\tmax ms\t")
+	names := make([]string, 0, len(r.Procedures))
+	for n := range r.Procedures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := r.Procedures[n]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t\n", n, p.Attempts, p.Successes, p.Failures,
+			p.LatencyMS.P50, p.LatencyMS.P99, p.LatencyMS.Max)
+	}
+	tw.Flush()
+	for _, n := range names {
+		causes := make([]string, 0, len(r.Procedures[n].FailuresByCause))
+		for c := range r.Procedures[n].FailuresByCause {
+			causes = append(causes, c)
+		}
+		sort.Strings(causes)
+		for _, c := range causes {
+			fmt.Fprintf(w, "  %s failure %s: %d\n", n, c, r.Procedures[n].FailuresByCause[c])
+		}
+	}
+	fmt.Fprintf(w, "\nMME memory: RSS %.1f MB with %d UEs attached (%.1f MB before any UE): %.0f B per attached UE\n",
+		float64(r.MME.RSSBytes)/(1<<20), r.MME.AttachedUEs, float64(r.MME.BaselineRSSBytes)/(1<<20), r.MME.RSSPerUEBytes)
+	if r.Passed {
+		fmt.Fprintln(w, "PASS")
+		return
+	}
+	fmt.Fprintln(w, "FAIL:")
+	for _, f := range r.Failures {
+		fmt.Fprintln(w, "  "+f)
+	}
+}
