@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -41,6 +42,8 @@ func labIMSI(i int) string { return fmt.Sprintf("0010100000%05d", i) }
 
 const labSubscribers = 16
 
+var quiet = slog.New(slog.DiscardHandler)
+
 // testWait bounds every wait of the tests.
 const testWait = 10 * time.Second
 
@@ -62,7 +65,7 @@ func newLab(t *testing.T, edit func(*node.Config)) *lab {
 	h, err := hss.Open(hss.Config{
 		Identity: peer.Identity{OriginHost: "hss.epc.mnc001.mcc001.3gppnetwork.org", OriginRealm: "epc.mnc001.mcc001.3gppnetwork.org"},
 		Timers:   peer.Timers{Watchdog: 6 * time.Second},
-		DataDir:  t.TempDir(), Profile: hss.Profile{APN: "internet"},
+		DataDir:  t.TempDir(), Profile: hss.Profile{APN: "internet"}, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,7 @@ func newLab(t *testing.T, edit func(*node.Config)) *lab {
 	hssDone := make(chan struct{})
 	go func() { defer close(hssDone); _ = h.Serve(hl) }()
 
-	sg, err := sgw.New(sgw.Config{Listen: "127.0.0.1:0", UEPoolV4: netip.MustParsePrefix("10.45.0.0/16")})
+	sg, err := sgw.New(sgw.Config{Listen: "127.0.0.1:0", UEPoolV4: netip.MustParsePrefix("10.45.0.0/16"), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,17 +520,57 @@ func (u *testUE) completeAttach(acc *nas.AttachAccept) {
 	u.uplink(&nas.AttachComplete{ESMMessageContainer: esm}, nas.IntegrityProtectedCiphered)
 }
 
+// runAttach sends an initial ATTACH REQUEST and answers, as the UE and
+// eNodeB do, whatever the network asks (identity, EPS-AKA with
+// re-synchronisation, SMC, ESM information) until ATTACH ACCEPT (then
+// completes the attach), a reject, or UE CONTEXT RELEASE COMMAND. It
+// returns the NAS messages seen, in order, and the last one.
+func (u *testUE) runAttach(first []byte) (seen []string, last nas.Message) {
+	u.t.Helper()
+	u.initial(first)
+	for {
+		m, msg := u.recv()
+		if msg == nil {
+			seen = append(seen, m.MessageName())
+			return seen, nil
+		}
+		seen = append(seen, fmt.Sprintf("%T", msg)[len("*nas."):])
+		switch x := msg.(type) {
+		case *nas.IdentityRequest:
+			u.uplink(&nas.IdentityResponse{MobileIdentity: nas.MobileIdentity{Type: nas.MobileIdentityIMSI, Digits: u.imsi}}, nas.Plain)
+		case *nas.AuthenticationRequest:
+			_ = u.authenticate(x)
+		case *nas.SecurityModeCommand:
+			u.securityMode(x)
+		case *nas.ESMInformationRequest:
+			apn := nas.APN("internet")
+			u.uplink(&nas.ESMInformationResponse{PTI: x.PTI, AccessPointName: &apn}, nas.IntegrityProtectedCiphered)
+		case *nas.AttachAccept:
+			u.completeAttach(x)
+			return seen, x
+		default:
+			return seen, msg
+		}
+	}
+}
+
 // attach runs a whole attach by IMSI and waits until the node has the UE
 // registered with its bearer modified at the SGW.
 func (u *testUE) attach() *nas.AttachAccept {
 	u.t.Helper()
-	u.initial(u.encode(u.attachRequest(u.imsiIdentity(), nas.NoKeyAvailable), nas.Plain))
-	if err := u.authenticate(expect[*nas.AuthenticationRequest](u)); err != nil {
-		u.t.Fatalf("AKA: %v", err)
+	seen, last := u.runAttach(u.encode(u.attachRequest(u.imsiIdentity(), nas.NoKeyAvailable), nas.Plain))
+	acc, ok := last.(*nas.AttachAccept)
+	if !ok {
+		u.t.Fatalf("attach of %s: %v", u.imsi, seen)
 	}
-	u.securityMode(expect[*nas.SecurityModeCommand](u))
-	acc := expect[*nas.AttachAccept](u)
-	u.completeAttach(acc)
+	u.waitAttached()
+	return acc
+}
+
+// waitAttached waits until the node has the UE registered and connected
+// with its default bearer's eNodeB F-TEID at the SGW (Modify Bearer done).
+func (u *testUE) waitAttached() {
+	u.t.Helper()
 	u.l.waitState(u.imsi, "EMM-REGISTERED", "ECM-CONNECTED")
 	u.l.eventually("bearer active at the SGW", func() bool {
 		s, ok := u.l.sgw.UE(u.imsi)
@@ -543,7 +586,6 @@ func (u *testUE) attach() *nas.AttachAccept {
 		}
 		return false
 	})
-	return acc
 }
 
 // releaseComplete answers UE CONTEXT RELEASE COMMAND.
@@ -554,4 +596,43 @@ func (u *testUE) releaseComplete() {
 		u.t.Fatalf("got %s, want UEContextReleaseCommand", m.MessageName())
 	}
 	u.enb.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
+}
+
+// metric returns the value of a counter or gauge of the node's registry
+// whose labels include those given (name=value pairs); 0 if absent.
+func (l *lab) metric(name string, labels ...string) float64 {
+	l.t.Helper()
+	mfs, err := l.n.Registry().Gather()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.Counter.GetValue()
+			case m.Gauge != nil:
+				sum += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return sum
 }

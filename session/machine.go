@@ -81,8 +81,16 @@ func (m *Machine) AppendRecord(b []byte) []byte {
 // Indexes returns what the store indexes the record by (docs/design/
 // node.md): the IMSI (if known), the M-TMSI of the GUTI (if allocated) and
 // the MME-UE-S1AP-ID of the current connection (if connected).
+//
+// An IMSI learnt by identification is not indexed while the node resolves
+// it (WaitIMSIResolution): the index must still name the key that holds
+// the subscriber, if another one does (docs/design/node.md "Unknown GUTI").
 func (m *Machine) Indexes() (imsi string, mtmsi uint32, hasGUTI bool, conn ConnID, connected bool) {
-	return m.s.IMSI, m.s.GUTI.MTMSI, m.s.HasGUTI, m.s.Conn, m.s.ECM == ECMConnected
+	imsi = m.s.IMSI
+	if m.s.Wait == WaitIMSIResolution {
+		imsi = ""
+	}
+	return imsi, m.s.GUTI.MTMSI, m.s.HasGUTI, m.s.Conn, m.s.ECM == ECMConnected
 }
 
 // RunningTimers calls fn for every running timer with its deadline: the
