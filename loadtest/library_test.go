@@ -27,6 +27,9 @@ func TestNamedScenarios(t *testing.T) {
 			if sc.Description == "" || len(sc.Requires) == 0 && sc.Name != "demo" {
 				t.Errorf("scenario %s lacks a description or its required procedures", name)
 			}
+			if sc.Source == nil || sc.Source.Suite == "" || sc.Source.Test == "" {
+				t.Errorf("scenario %s does not name the test it mirrors (source)", name)
+			}
 			if sc.Name != name {
 				t.Errorf("file %s names itself %q", name, sc.Name)
 			}
