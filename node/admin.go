@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -93,7 +94,7 @@ func viewOf(m *session.Machine) *SubscriberView {
 }
 
 // httpHandler serves the operations endpoint: /metrics (the node's own
-// registry), /healthz, /readyz and the admin API.
+// registry), /healthz, /readyz, the admin API and /debug/pprof.
 func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
@@ -123,6 +124,12 @@ func (n *Node) httpHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusAccepted, map[string]string{"imsi": r.PathValue("imsi"), "detach": "requested"})
 	})
+	// Go runtime profiles (go tool pprof http://HOST/debug/pprof/profile).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /crashes", func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		reps, err := n.crash.List(limit)

@@ -103,31 +103,46 @@ func newLab(t *testing.T, edit func(*node.Config)) *lab {
 		edit(&cfg)
 	}
 	l.cfg = cfg
-	n, err := node.New(cfg, node.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.n = n
-	ctx, cancel := context.WithCancel(context.Background())
-	l.stop, l.done = cancel, make(chan error, 1)
-	go func() { l.done <- n.Run(ctx) }()
+	l.startNode()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-l.done:
-			if err != nil {
-				t.Errorf("node.Run: %v", err)
-			}
-		case <-time.After(testWait):
-			t.Errorf("node did not stop")
-		}
+		l.stopNode()
 		_ = sg.Close()
 		_ = h.Close()
 		_ = hl.Close()
 		<-hssDone
 	})
-	l.eventually("node ready", func() bool { ok, _ := n.Ready(); return ok })
 	return l
+}
+
+// startNode starts a node with l.cfg and waits until it is ready.
+func (l *lab) startNode() {
+	l.t.Helper()
+	n, err := node.New(l.cfg, node.Options{})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.n = n
+	ctx, cancel := context.WithCancel(context.Background())
+	l.stop, l.done = cancel, make(chan error, 1)
+	go func() { l.done <- n.Run(ctx) }()
+	l.eventually("node ready", func() bool { ok, _ := n.Ready(); return ok })
+}
+
+// stopNode stops the node in order (idempotent).
+func (l *lab) stopNode() {
+	if l.n == nil {
+		return
+	}
+	l.stop()
+	select {
+	case err := <-l.done:
+		if err != nil {
+			l.t.Errorf("node.Run: %v", err)
+		}
+	case <-time.After(testWait):
+		l.t.Errorf("node did not stop")
+	}
+	l.n = nil
 }
 
 // eventually waits for cond with a deadline (no fixed sleeps).

@@ -1,0 +1,152 @@
+package node_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/lte-mme/mme/nas"
+	"github.com/lte-mme/mme/node"
+	"github.com/lte-mme/mme/s1ap"
+)
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	rsp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rsp.Body.Close()
+	b, err := io.ReadAll(rsp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rsp.StatusCode, string(b)
+}
+
+// The operations endpoint: /healthz, /readyz (HSS peer open), /metrics in
+// the Prometheus text format from the node's own registry, the admin API
+// (subscriber view, unknown IMSI 404), /crashes.
+func TestOperationsEndpoint(t *testing.T) {
+	l := newLab(t, nil)
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	base := "http://" + l.n.HTTPAddr()
+	if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	if code, body := httpGet(t, base+"/readyz"); code != 200 || body != "ready\n" {
+		t.Errorf("/readyz: %d %q", code, body)
+	}
+	code, body := httpGet(t, base+"/metrics")
+	for _, want := range []string{`mme_procedure_successes_total{procedure="attach"} 1`, "mme_ues_attached 1", "mme_ues_connected 1",
+		`mme_s1ap_messages_total{direction="in",message="S1SetupRequest"} 1`, "mme_procedure_duration_seconds_bucket", "go_goroutines"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/metrics: %d, no %q", code, want)
+		}
+	}
+	code, body = httpGet(t, base+"/subscribers/"+u.imsi)
+	var v node.SubscriberView
+	if err := json.Unmarshal([]byte(body), &v); code != 200 || err != nil {
+		t.Fatalf("/subscribers: %d %v %s", code, err, body)
+	}
+	if v.IMSI != u.imsi || v.EMM != "EMM-REGISTERED" || v.ECM != "ECM-CONNECTED" || v.GUTI == "" || len(v.PDNs) != 1 || !v.Security {
+		t.Errorf("subscriber view %+v", v)
+	}
+	if code, _ := httpGet(t, base+"/subscribers/001019999999999"); code != http.StatusNotFound {
+		t.Errorf("unknown IMSI: HTTP %d, want 404", code)
+	}
+	if code, body := httpGet(t, base+"/crashes"); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("/crashes: %d %q", code, body)
+	}
+}
+
+// TS 36.413 §10.6: a UE-associated message naming an unknown
+// MME-UE-S1AP-ID → ERROR INDICATION (unknown-mme-ue-s1ap-id) with the IDs.
+// §10.2: an undecodable PDU → ERROR INDICATION (transfer-syntax-error).
+func TestErrorIndicationForUnknownUEAndSyntaxError(t *testing.T) {
+	l := newLab(t, nil)
+	e := l.newENB(1)
+	e.send(1, &s1ap.UplinkNASTransport{MMEUES1APID: 4242, ENBUES1APID: 7, NASPDU: s1ap.NASPDU{0x07, 0x48},
+		EUTRANCGI: e.cgi(), TAI: e.tai()})
+	ei, ok := e.recv(0).(*s1ap.ErrorIndication)
+	if !ok {
+		t.Fatal("want ErrorIndication")
+	}
+	if c, _ := ei.Cause.Get(); c.Choice != s1ap.CauseChoiceRadioNetwork || c.RadioNetwork != s1ap.CauseRadioNetworkUnknownMmeUeS1apId {
+		t.Errorf("cause %+v", c)
+	}
+	if id, _ := ei.MMEUES1APID.Get(); id != 4242 {
+		t.Errorf("MME-UE-S1AP-ID %d, want 4242", id)
+	}
+	if err := e.a.Send(0, 18, []byte{0x00, 0x0d, 0x40, 0xff, 0xff}); err != nil {
+		t.Fatal(err)
+	}
+	ei, ok = e.recv(0).(*s1ap.ErrorIndication)
+	if !ok {
+		t.Fatal("want ErrorIndication for the undecodable PDU")
+	}
+	if c, _ := ei.Cause.Get(); c.Choice != s1ap.CauseChoiceProtocol || c.Protocol != s1ap.CauseProtocolTransferSyntaxError {
+		t.Errorf("cause %+v, want transfer-syntax-error", c)
+	}
+}
+
+// TS 36.413 §8.7.4: ENB CONFIGURATION UPDATE with served TAs is
+// acknowledged; with no served PLMN it fails (unknown-PLMN).
+func TestENBConfigurationUpdate(t *testing.T) {
+	l := newLab(t, nil)
+	e := l.newENB(1)
+	e.send(0, &s1ap.ENBConfigurationUpdate{ENBname: s1ap.Some(s1ap.ENBname("renamed")),
+		SupportedTAs: s1ap.Some(e.setupRequest(labPLMN, labPLMN, 2).SupportedTAs)})
+	if _, ok := e.recv(0).(*s1ap.ENBConfigurationUpdateAcknowledge); !ok {
+		t.Fatal("want ENBConfigurationUpdateAcknowledge")
+	}
+	foreign := e.setupRequest(labPLMN, labPLMN, 2).SupportedTAs
+	foreign[0].BroadcastPLMNs[0] = s1ap.PLMNidentity{0x62, 0xf2, 0x24}
+	e.send(0, &s1ap.ENBConfigurationUpdate{SupportedTAs: s1ap.Some(foreign)})
+	f, ok := e.recv(0).(*s1ap.ENBConfigurationUpdateFailure)
+	if !ok {
+		t.Fatal("want ENBConfigurationUpdateFailure")
+	}
+	if f.Cause.Misc != s1ap.CauseMiscUnknownPLMN {
+		t.Errorf("cause %+v", f.Cause)
+	}
+}
+
+// A node restarted on the same store restores its subscribers: the UE is
+// still attached (ECM-IDLE: its S1 connection did not survive), its S11
+// TEID still routes, and it attaches again by GUTI with its native
+// security context (no EPS-AKA).
+func TestRestartRestoresSubscribers(t *testing.T) {
+	dir := t.TempDir()
+	l := newLab(t, func(c *node.Config) { c.Store.Dir = dir })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	teid := l.subscriber(u.imsi).S11TEID
+	l.stopNode()
+	l.startNode()
+	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
+	if v := l.subscriber(u.imsi); v.S11TEID != teid || v.GUTI == "" {
+		t.Errorf("restored view %+v, want S11 TEID %#x and the GUTI", v, teid)
+	}
+	if got := l.metric("mme_ues_attached"); got != 1 {
+		t.Errorf("attached gauge %v after restore, want 1", got)
+	}
+	e2 := l.newENB(2)
+	u.enb = e2
+	u.kenbUL = u.sec.ULCount()
+	seen, last := u.runAttach(u.encode(u.attachRequest(nas.EPSMobileIdentity{Type: nas.EPSIdentityGUTI, GUTI: *u.guti}, u.ksi), nas.IntegrityProtected))
+	if _, ok := last.(*nas.AttachAccept); !ok {
+		t.Fatalf("attach after restart: %v", seen)
+	}
+	for _, s := range seen {
+		if s == "AuthenticationRequest" {
+			t.Errorf("messages %v: the stored native context should be reused", seen)
+		}
+	}
+	u.waitAttached()
+}
