@@ -97,6 +97,12 @@ func (s *Sim) startProgress(ctx context.Context) (stop func()) {
 			case now := <-t.C:
 				s.cfg.Progress(s.snapshot(prev, now.Sub(last)))
 				last = now
+			case <-s.phaseChanged:
+				// A line as each phase starts (mme demo samples the MME
+				// while its UEs are attached).
+				now := time.Now()
+				s.cfg.Progress(s.snapshot(prev, now.Sub(last)))
+				last = now
 			}
 		}
 	}()

@@ -368,6 +368,10 @@ func (s *Sim) setPhase(name string) {
 	s.ctxMu.Lock()
 	s.phase = name
 	s.ctxMu.Unlock()
+	select {
+	case s.phaseChanged <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Sim) phaseName() string {

@@ -60,6 +60,11 @@ type Sim struct {
 	ctxMu sync.Mutex
 	ctx   context.Context // the run's, for goroutines started later (resetup)
 	phase string
+	// phaseChanged asks the progress loop for a line now.
+	phaseChanged chan struct{}
+	// countEvery is how often workers publish their UEs per state (ns):
+	// the progress interval, at most 1 s.
+	countEvery int64
 }
 
 // profileRT is a profile compiled for the workers.
@@ -153,7 +158,11 @@ func newSim(cfg Config) (*Sim, error) {
 	if cfg.SetupTimeout <= 0 {
 		cfg.SetupTimeout = 5 * time.Second
 	}
-	s := &Sim{cfg: cfg, sc: sc, log: cfg.Logger, seed: cfg.Seed, hoTbl: map[hoKey]uint32{}, errors: map[string]uint64{}}
+	s := &Sim{cfg: cfg, sc: sc, log: cfg.Logger, seed: cfg.Seed, hoTbl: map[hoKey]uint32{}, errors: map[string]uint64{},
+		phaseChanged: make(chan struct{}, 1), countEvery: int64(time.Second)}
+	if d := cfg.ProgressInterval; d > 0 && d < time.Second {
+		s.countEvery = int64(d)
+	}
 	if s.seed == 0 {
 		s.seed = rand.Uint64()
 	}

@@ -115,7 +115,7 @@ func (w *worker) tick() {
 	if w.ph != nil {
 		w.arrivals()
 	}
-	if w.now-w.lastCount >= int64(time.Second) {
+	if w.now-w.lastCount >= w.sim.countEvery {
 		w.lastCount = w.now
 		w.count()
 	}

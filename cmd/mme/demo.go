@@ -27,6 +27,8 @@ import (
 
 // demoOptions are the flags of `mme demo`.
 type demoOptions struct {
+	// Exe is the mme binary the children run (default: os.Executable()).
+	Exe       string
 	UEs       int
 	ENBs      int
 	Rate      float64
@@ -54,8 +56,8 @@ func newDemoCmd() *cobra.Command {
 then 'mme loadtest --scenario demo': the UEs, spread over --enbs eNodeBs, attach at --rate per
 second (open loop, Poisson), stay attached for --hold, then detach.
 
-The run directory (printed first) keeps every process's log, the configuration, the subscribers
-and the tester's report. A progress line goes to standard error; at the end a summary table
+The run directory (printed first) keeps every process's log and PID file, the configuration, the
+subscribers and the tester's report. A progress line goes to standard error; at the end a summary table
 (per procedure attempts, successes, failures by cause, p50/p99/max latency; attach rate; the
 MME's resident memory while every UE is attached, and per attached UE) goes to standard output,
 and --report writes it as JSON. --keep-running leaves everything up afterwards (metrics for
@@ -136,9 +138,11 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if o.UEs <= 0 || o.ENBs <= 0 || o.Rate <= 0 {
 		return errors.New("demo: --ues, --enbs and --rate must be positive")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+	exe, err := o.Exe, error(nil)
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 	}
 	dir := o.Dir
 	if dir == "" {
@@ -276,6 +280,8 @@ func (l *demoLab) spawn(ctx context.Context, name string, timeout time.Duration,
 		logf.Close()
 		return nil, fmt.Errorf("demo: start %s: %w", name, err)
 	}
+	// NAME.pid lets an operator (and the demo's test) find the children.
+	_ = os.WriteFile(filepath.Join(l.dir, name+".pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 	p := &demoProc{name: name, cmd: cmd, log: logf, done: make(chan struct{})}
 	l.mu.Lock()
 	l.procs = append(l.procs, p)
@@ -420,7 +426,10 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 		"--enbs", strconv.Itoa(o.ENBs), "--rate", strconv.FormatFloat(o.Rate, 'f', -1, 64),
 		"--report", testerReport, "--plot", filepath.Join(l.dir, "loadtest.html"), "--sgw-admin", "http://" + l.sgwAdmin}
 	if o.Hold > 0 {
-		args = append(args, "--hold", o.Hold.String())
+		// Progress lines (and memory samples) several times while the
+		// UEs are held attached.
+		args = append(args, "--hold", o.Hold.String(),
+			"--progress-interval", min(time.Second, max(100*time.Millisecond, o.Hold/5)).String())
 	}
 	logf, err := os.Create(filepath.Join(l.dir, "loadtest.log"))
 	if err != nil {
@@ -441,11 +450,12 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("demo: start loadtest: %w", err)
 	}
-	// The MME's memory while every UE is attached: the largest sample of
-	// the "attached" phase with no UE deregistered or in a procedure
-	// (else, the largest of the phase).
-	var peak, anyPeak uint64
-	var attached, anyAttached int64
+	_ = os.WriteFile(filepath.Join(l.dir, "loadtest.pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
+	// The MME's memory while every UE is attached: the sample of the
+	// "attached" phase with the most UEs registered (the largest RSS among
+	// those).
+	var peak uint64
+	var attached int64
 	sc := bufio.NewScanner(progress)
 	for sc.Scan() {
 		line := sc.Text()
@@ -458,20 +468,12 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 			continue
 		}
 		rss, _ := procRSS(pid)
-		if ph.phase == "attached" {
-			if ph.busy == 0 && ph.dereg == 0 && rss > peak {
-				peak, attached = rss, ph.idle+ph.conn
-			}
-			if rss > anyPeak {
-				anyPeak, anyAttached = rss, ph.idle+ph.conn
-			}
+		if n := ph.idle + ph.conn; ph.phase == "attached" && (n > attached || n == attached && rss > peak) {
+			peak, attached = rss, n
 		}
 		if !o.Quiet {
 			fmt.Fprintf(stderr, "%s | mme rss %.1f MB\n", line, float64(rss)/(1<<20))
 		}
-	}
-	if peak == 0 {
-		peak, attached = anyPeak, anyAttached
 	}
 	werr := cmd.Wait()
 	var code int
@@ -516,8 +518,8 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: want %d successes", n, o.UEs))
 		}
 	}
-	if peak == 0 {
-		rep.Failures = append(rep.Failures, "mme memory: no sample while every UE was attached")
+	if peak == 0 || attached < int64(o.UEs) {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("mme memory: no sample while every UE was attached (at most %d of %d)", attached, o.UEs))
 	}
 	if code != 0 {
 		rep.Failures = append(rep.Failures, fmt.Sprintf("loadtest exit status %d", code))

@@ -35,7 +35,7 @@ func newLoadtestCmd() *cobra.Command {
 		sgwAdmin, logLevel                            string
 		ues, enbs, workers                            int
 		rate                                          float64
-		duration, hold                                time.Duration
+		duration, hold, progressEvery                 time.Duration
 		quiet, list                                   bool
 		seed                                          uint64
 	)
@@ -124,7 +124,7 @@ run could not take place.`,
 				return err
 			}
 			cfg := loadtest.Config{Targets: addrs, Transport: mode, Scenario: sc, Subscribers: subs,
-				Workers: workers, Logger: log, Seed: seed}
+				Workers: workers, Logger: log, Seed: seed, ProgressInterval: progressEvery}
 			if sgwAdmin != "" {
 				cfg.Trigger = loadtest.SGWAdmin{BaseURL: sgwAdmin}
 			}
@@ -198,6 +198,7 @@ run could not take place.`,
 	f.IntVar(&workers, "workers", 0, "UE worker goroutines (default GOMAXPROCS)")
 	f.Uint64Var(&seed, "seed", 0, "seed of the run's random choices (0: random)")
 	f.BoolVar(&quiet, "quiet", false, "no progress line")
+	f.DurationVar(&progressEvery, "progress-interval", time.Second, "interval of the progress line (one more as each phase starts)")
 	f.BoolVar(&list, "list", false, "list the named scenarios and exit")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	c.AddCommand(newGenSubscribersCmd())
