@@ -123,20 +123,57 @@ func (n *Node) dropConn(c *ueConn) {
 	c.enb.mu.Unlock()
 }
 
-// post delivers an event to key's actor; a refusal (full mailbox, stopped)
-// is counted and logged, never silent.
+// postPatience bounds how long post waits for room in a full mailbox.
+const postPatience = 2 * time.Second
+
+// post delivers an event to key's actor from a peer's goroutine (S1
+// stream, S11 or S6a reader). A full mailbox makes it wait, up to
+// postPatience: back-pressure to that peer (SCTP flow control, socket
+// buffers) rather than losing an answer the subscriber awaits; new work is
+// shed earlier, at admission (initialUEMessage). A refusal after that, or
+// from stopped actors, is counted and logged, never silent.
 func (n *Node) post(key supervision.Key, ev any, what string) bool {
-	if err := n.actors.Send(key, ev); err != nil {
-		reason := "actors_stopped"
-		if errors.Is(err, supervision.ErrOverload) {
-			reason = "mailbox_full"
-			n.overload.hit()
+	var deadline time.Time
+	for {
+		err := n.actors.Send(key, ev)
+		if err == nil {
+			return true
 		}
-		n.m.dropped.WithLabelValues(reason).Inc()
-		n.log.Warn("node: event not delivered", "event", what, "key", uint64(key), "err", err)
-		return false
+		if !errors.Is(err, supervision.ErrOverload) {
+			return n.dropped(key, what, "actors_stopped", err)
+		}
+		n.overload.hit()
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(postPatience)
+			n.m.dropped.WithLabelValues("mailbox_full_waited").Inc()
+		}
+		if now.After(deadline) {
+			return n.dropped(key, what, "mailbox_full", err)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return true
+}
+
+// postNow delivers an event without waiting (from a worker or the store's
+// writer, which must not block on a mailbox).
+func (n *Node) postNow(key supervision.Key, ev any, what string) bool {
+	err := n.actors.Send(key, ev)
+	if err == nil {
+		return true
+	}
+	reason := "actors_stopped"
+	if errors.Is(err, supervision.ErrOverload) {
+		reason = "mailbox_full"
+		n.overload.hit()
+	}
+	return n.dropped(key, what, reason, err)
+}
+
+func (n *Node) dropped(key supervision.Key, what, reason string, err error) bool {
+	n.m.dropped.WithLabelValues(reason).Inc()
+	n.log.Warn("node: event not delivered", "event", what, "key", uint64(key), "err", err)
+	return false
 }
 
 // sendS11 sends an S11 request; the answer (or the failure) comes back to
@@ -155,7 +192,7 @@ func (n *Node) sendS11(key supervision.Key, e session.SendS11) {
 	}
 	if err := n.s11.Request(e.Peer, e.TEID, e.Msg, done); err != nil {
 		n.m.dropped.WithLabelValues("s11_not_sent").Inc()
-		n.post(key, &session.S11Response{Now: time.Now(), Txn: e.Txn, Err: err}, "S11 error")
+		n.postNow(key, &session.S11Response{Now: time.Now(), Txn: e.Txn, Err: err}, "S11 error")
 		return
 	}
 	n.m.s11.WithLabelValues("out", name).Inc()
@@ -223,7 +260,7 @@ func (n *Node) resolveIMSI(key supervision.Key, imsi string) {
 		// This key takes the IMSI: later INITIAL UE MESSAGEs with it come here.
 		n.pending.put(imsi, key)
 	}
-	n.post(key, ev, "IMSI resolution")
+	n.postNow(key, ev, "IMSI resolution")
 }
 
 // transfer re-routes the connection to the key that owns the IMSI and hands
@@ -232,7 +269,7 @@ func (n *Node) transfer(from supervision.Key, e session.Transfer) {
 	to := supervision.Key(e.To)
 	n.conns.setKey(uint32(e.Event.Conn), to)
 	n.m.transfers.Inc()
-	n.post(to, e.Event, "attach transfer")
+	n.postNow(to, e.Event, "attach transfer")
 }
 
 // deleteSessionUnowned deletes a PDN connection at the SGW for a

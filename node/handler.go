@@ -196,9 +196,6 @@ func (n *Node) flush(w *worker, key supervision.Key, ent *entry) {
 			}
 		}
 	}
-	if m.Evictable() || rd.Delete {
-		b.evict, b.evictGen = true, ent.gen
-	}
 	switch {
 	case rd.Delete:
 		m.Advance()
@@ -226,6 +223,9 @@ func (n *Node) flush(w *worker, key supervision.Key, ent *entry) {
 			idx = append(idx, store.IndexEntry{Index: idxConn, Value: binary.BigEndian.AppendUint32(nil, uint32(conn))})
 		}
 		m.Advance()
+		// Evictable only after Advance: the step's record is then the
+		// one being stored (nothing dirty).
+		b.evict, b.evictGen = m.Evictable(), ent.gen
 		w.effects.push(b)
 		n.m.persists.Inc()
 		n.store.PutAsync(uint64(key), w.rec, idx, func(err error) {
@@ -242,6 +242,7 @@ func (n *Node) flush(w *worker, key supervision.Key, ent *entry) {
 		})
 	default:
 		m.Advance()
+		b.evict, b.evictGen = m.Evictable(), ent.gen
 		w.effects.push(b)
 		w.effects.complete(b, n.execute)
 	}

@@ -69,6 +69,9 @@ type Node struct {
 	mtmsis  *counterAlloc
 	pending pendingIMSIs
 	workers []*worker
+	// admitLimit is the queued events over all mailboxes beyond which
+	// INITIAL UE MESSAGEs are rejected with congestion.
+	admitLimit int
 	// recover are the keys restore found connected or in a procedure.
 	recover []supervision.Key
 
@@ -142,6 +145,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
+	mailbox := cfg.Actors.Mailbox
+	if mailbox == 0 {
+		mailbox = supervision.DefaultMailboxSize
+	}
+	n.admitLimit = n.actors.Workers() * mailbox / 2
 	for i := 0; i < n.actors.Workers(); i++ {
 		n.workers = append(n.workers, newWorker(i))
 	}

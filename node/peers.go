@@ -116,7 +116,7 @@ func (n *Node) s11PeerEvent(ev s11.PeerEvent) {
 			return
 		}
 		seen[key] = true
-		n.post(supervision.Key(key), &session.SGWLost{Now: now, SGW: ev.Peer, Restarted: restarted}, "SGW lost")
+		n.postNow(supervision.Key(key), &session.SGWLost{Now: now, SGW: ev.Peer, Restarted: restarted}, "SGW lost")
 	})
 }
 

@@ -326,6 +326,16 @@ func (n *Node) initialUEMessage(e *enb, m *s1ap.InitialUEMessage, now time.Time)
 		return
 	}
 	c.key = key
+	if n.actors.Pending() >= n.admitLimit {
+		// Admission control: the mailboxes are half full; new work is
+		// refused so that answers to work in progress still find room
+		// (see post).
+		c.key = 0
+		n.m.overloadRejects.Inc()
+		n.overload.hit()
+		n.rejectInitial(c, kind, nas.EMMCauseCongestion)
+		return
+	}
 	ev := &session.InitialUEMessage{Now: now, Conn: session.ConnID(c.mmeID), NAS: clone(m.NASPDU),
 		Location: location(m.TAI, m.EUTRANCGI), RRCEstablishmentCause: m.RRCEstablishmentCause}
 	if err := n.actors.Send(key, ev); err != nil {
