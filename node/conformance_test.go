@@ -290,6 +290,8 @@ func TestS1ResetWithUEAttached(t *testing.T) {
 	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
 	l.eventually("bearers released at the SGW", func() bool { s, ok := l.sgw.UE(u.imsi); return ok && s.Idle })
 	e.none(u.enbID)
+	// An idle subscriber is a record in the store, not a machine in memory.
+	l.eventually("machine evicted", func() bool { return l.metric("mme_session_machines_cached") == 0 })
 }
 
 // TS 36.413 §8.7.1.2.1: RESET of part of the interface names the UE's
