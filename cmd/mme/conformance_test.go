@@ -41,6 +41,7 @@ type labOptions struct {
 	tacs           []int    // default 1-4
 	integrity      []string // default EIA2, EIA1
 	ciphering      []string // default EEA2, EEA0
+	noIMEISV       bool     // SECURITY MODE COMMAND without the IMEISV request
 }
 
 // testLab is `mme hss`, `mme sgw-emu` and `mme serve` running as separate
@@ -142,12 +143,12 @@ tais: [%s]
 s1: {listen: [127.0.0.1], transport: udp, udp_port: 0}
 s11: {local: "127.0.0.1:0", sgw: %q, echo_interval: 0s}
 s6a: {peers: [%q]}
-security: {integrity: %s, ciphering: %s}
+security: {integrity: %s, ciphering: %s, request_imeisv: %t}
 nas: {t3450: 1s, t3460: 1s, t3470: 1s, t3422: 1s}
 store: {dir: memory}
 http: {listen: "127.0.0.1:0"}
 log: {level: info}
-`, plmn, strings.Join(tais, ", "), sgw, hss, list(o.integrity, "[EIA2, EIA1]"), list(o.ciphering, "[EEA2, EEA0]"))
+`, plmn, strings.Join(tais, ", "), sgw, hss, list(o.integrity, "[EIA2, EIA1]"), list(o.ciphering, "[EEA2, EEA0]"), !o.noIMEISV)
 }
 
 // run runs a scenario against the lab's MME with the tester in process.
