@@ -26,6 +26,11 @@ import (
 	"github.com/lte-mme/mme/supervision"
 )
 
+// idBlock is how many subscriber keys or M-TMSIs one reservation in the
+// store's metadata covers (a variable: the tests make it tiny so that
+// reservations happen under load).
+var idBlock uint64 = 1 << 14
+
 // Options are what a Node takes besides its Config.
 type Options struct {
 	// Logger receives the node's logs (default: discard).
@@ -125,10 +130,10 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.crash = n.store.CrashLog()
-	if n.keys, err = newCounterAlloc(n.store, "node.next_key", 1<<14); err != nil {
+	if n.keys, err = newCounterAlloc(n.store, "node.next_key", idBlock); err != nil {
 		return nil, err
 	}
-	if n.mtmsis, err = newCounterAlloc(n.store, "node.next_mtmsi", 1<<14); err != nil {
+	if n.mtmsis, err = newCounterAlloc(n.store, "node.next_mtmsi", idBlock); err != nil {
 		return nil, err
 	}
 

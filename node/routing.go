@@ -178,12 +178,15 @@ func (p *pendingIMSIs) stored(k supervision.Key) {
 	}
 }
 
-// keyForIMSI returns the subscriber key of imsi: the store's, a pending
-// one, or a new one.
+// keyForIMSI returns the subscriber key of imsi: a pending one, the
+// store's, or a new one. No lock is held across the store calls: the
+// store's writer takes pending.mu when a record becomes durable (stored),
+// and a new block of keys waits for that writer (counterAlloc). Either
+// pending or the store knows an IMSI at any time (pending forgets it only
+// once its record is durable), so checking them in this order is enough;
+// the re-check under the lock settles two first messages racing.
 func (n *Node) keyForIMSI(imsi string) (supervision.Key, error) {
-	n.pending.mu.Lock()
-	defer n.pending.mu.Unlock()
-	if k, ok := n.pending.byID[imsi]; ok {
+	if k, ok := n.pending.get(imsi); ok {
 		return k, nil
 	}
 	k, err := n.store.Lookup(idxIMSI, []byte(imsi))
@@ -196,6 +199,11 @@ func (n *Node) keyForIMSI(imsi string) (supervision.Key, error) {
 	nk, err := n.keys.next()
 	if err != nil {
 		return 0, err
+	}
+	n.pending.mu.Lock()
+	defer n.pending.mu.Unlock()
+	if k, ok := n.pending.byID[imsi]; ok {
+		return k, nil // another message of the same IMSI won; nk is unused
 	}
 	key := supervision.Key(nk)
 	if n.pending.byID == nil {
