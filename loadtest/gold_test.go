@@ -11,7 +11,7 @@ import (
 	"github.com/lte-mme/mme/s1ap"
 )
 
-// The GOLD attach of ../shared/vectors (Open5GS attach_test3, keys known):
+// The GOLD attach of testdata/vectors (Open5GS attach_test3, keys known):
 // a simulated UE with that subscriber's IMSI, K, OPc and UE network
 // capability, at eNB-UE-S1AP-ID 2, is fed the MME's captured downlink
 // messages and must produce the captured uplink NAS messages octet for

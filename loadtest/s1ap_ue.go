@@ -12,7 +12,7 @@ import (
 // ueRadioCapability is the UERadioCapability the eNodeBs report in UE
 // CAPABILITY INFO INDICATION (TS 36.413 §8.9.1): a real UE's
 // UERadioAccessCapabilityInformation (TS 36.331), the value of
-// ../shared/vectors/s1ap.tsv UECapabilityInfoIndication#06 (Open5GS
+// testdata/vectors/s1ap.tsv UECapabilityInfoIndication#06 (Open5GS
 // attach_test3), so that Wireshark dissects it.
 var ueRadioCapability, _ = hex.DecodeString("013001023cd98000bc000ff06ec4d00141b82c0000000007d404000ef0802000012a030000880000")
 
