@@ -106,7 +106,7 @@ func newLab(t *testing.T, edit func(*node.Config)) *lab {
 	l.startNode()
 	t.Cleanup(func() {
 		l.stopNode()
-		_ = sg.Close()
+		_ = l.sgw.Close()
 		_ = h.Close()
 		_ = hl.Close()
 		<-hssDone

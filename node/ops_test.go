@@ -1,7 +1,12 @@
 package node_test
 
 import (
+	"net/netip"
+	"time"
+
 	"encoding/json"
+	"github.com/lte-mme/mme/gtp/s11"
+	"github.com/lte-mme/mme/lab/sgw"
 	"io"
 	"net/http"
 	"strings"
@@ -149,4 +154,55 @@ func TestRestartRestoresSubscribers(t *testing.T) {
 		}
 	}
 	u.waitAttached()
+}
+
+// TS 24.301 §5.3.5, TS 23.401 §5.3.8.3: an idle UE that is not heard of
+// for mobile reachable + implicit detach is detached implicitly (session
+// deleted at the SGW, no NAS).
+func TestImplicitDetach(t *testing.T) {
+	l := newLab(t, func(c *node.Config) {
+		c.NAS.MobileReachable, c.NAS.ImplicitDetach = 100*time.Millisecond, 100*time.Millisecond
+	})
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	e.send(1, &s1ap.UEContextReleaseRequest{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
+		Cause: s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkUserInactivity}})
+	u.releaseComplete()
+	l.waitState(u.imsi, "EMM-DEREGISTERED", "ECM-IDLE")
+	l.eventually("session deleted at the SGW", func() bool { _, ok := l.sgw.UE(u.imsi); return !ok })
+	e.none(u.enbID)
+	if got := l.metric("mme_procedure_successes_total", "procedure", "detach_implicit"); got != 1 {
+		t.Errorf("implicit detaches %v, want 1", got)
+	}
+}
+
+// TS 23.007 §16.1.1: the SGW restarts (its Recovery changes in Echo): the
+// MME deletes the PDN connections through it and detaches the connected
+// UE with "re-attach required".
+func TestSGWRestartDetachesUE(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.S11.EchoInterval = 50 * time.Millisecond })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	addr := l.sgw.Addr()
+	if err := l.sgw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := sgw.New(sgw.Config{Listen: addr.String(), UEPoolV4: netip.MustParsePrefix("10.45.0.0/16"), Logger: quiet,
+		S11: s11.Config{RestartCounter: 77}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.sgw = sg
+	req := expect[*nas.DetachRequestUETerminated](u)
+	if req.DetachType.Type != nas.ReattachRequired {
+		t.Errorf("detach type %v, want re-attach required", req.DetachType.Type)
+	}
+	u.uplink(&nas.DetachAccept{}, nas.IntegrityProtectedCiphered)
+	u.releaseComplete()
+	l.waitState(u.imsi, "EMM-DEREGISTERED", "ECM-IDLE")
+	if got := l.metric("mme_sgw_lost_total"); got < 1 {
+		t.Errorf("SGW lost %v", got)
+	}
 }
