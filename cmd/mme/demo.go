@@ -42,6 +42,9 @@ type demoOptions struct {
 	Report    string
 	Keep      bool
 	Quiet     bool
+	// Idle runs the demo-idle scenario: the eNodeBs release the UEs
+	// after 300 ms of inactivity, so the memory sample is of idle UEs.
+	Idle bool
 	// Timeout bounds each child's start and the whole load run.
 	StartTimeout time.Duration
 	RunTimeout   time.Duration
@@ -87,6 +90,7 @@ Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab
 	f.StringVar(&o.Report, "report", "", "write the demo's JSON report to this file")
 	f.BoolVar(&o.Keep, "keep-running", false, "leave the lab running after the load (until Ctrl-C)")
 	f.BoolVar(&o.Quiet, "quiet", false, "no progress line")
+	f.BoolVar(&o.Idle, "idle", false, "release the UEs to ECM-IDLE while they are held attached (scenario demo-idle)")
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long each process may take to become ready")
 	f.DurationVar(&o.RunTimeout, "run-timeout", 30*time.Minute, "bound of the load run")
 	return c
@@ -101,6 +105,9 @@ type DemoReport struct {
 	AttachRatePerS float64                              `json:"attach_rate_per_s"`
 	Procedures     map[string]*loadtest.ProcedureReport `json:"procedures"`
 	MME            DemoMME                              `json:"mme"`
+	// CPUSeconds is each process's user+system CPU time over the run
+	// (hss, sgw-emu, mme, loadtest).
+	CPUSeconds map[string]float64 `json:"cpu_s"`
 	// Passed is true when every procedure of the run succeeded.
 	Passed   bool     `json:"passed"`
 	Failures []string `json:"failures,omitempty"`
@@ -206,7 +213,10 @@ func (l *demoLab) start(ctx context.Context, o demoOptions) error {
 	}
 	sgw, err := l.spawn(ctx, "sgw-emu", o.StartTimeout, "sgw-emu ready",
 		"sgw-emu", "--s11-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--log-level", "warn",
-		"--echo-interval", "-1s")
+		"--echo-interval", "-1s",
+		// Room for millions of PDN connections (the defaults, a /16 and
+		// a /48 of /64s, end at 65,533 and 65,536).
+		"--ue-pool-v4", "10.0.0.0/8", "--ue-pool-v6", "2001:db8::/32")
 	if err != nil {
 		return err
 	}
@@ -439,7 +449,11 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	pid := mme.cmd.Process.Pid
 	baseline, _ := procRSS(pid)
 	testerReport := filepath.Join(l.dir, "loadtest.json")
-	args := []string{"loadtest", "--target", l.s1Target, "--transport", o.Transport, "--scenario", "demo",
+	scenario := "demo"
+	if o.Idle {
+		scenario = "demo-idle"
+	}
+	args := []string{"loadtest", "--target", l.s1Target, "--transport", o.Transport, "--scenario", scenario,
 		"--subscribers", filepath.Join(l.dir, "subscribers.csv"), "--ues", strconv.Itoa(o.UEs),
 		"--enbs", strconv.Itoa(o.ENBs), "--rate", strconv.FormatFloat(o.Rate, 'f', -1, 64),
 		"--report", testerReport, "--plot", filepath.Join(l.dir, "loadtest.html"), "--sgw-admin", "http://" + l.sgwAdmin}
@@ -494,6 +508,17 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 		}
 	}
 	werr := cmd.Wait()
+	cpu := map[string]float64{}
+	if st := cmd.ProcessState; st != nil {
+		cpu["loadtest"] = (st.UserTime() + st.SystemTime()).Seconds()
+	}
+	for _, n := range []string{"hss", "sgw-emu", "mme"} {
+		if p := l.proc(n); p != nil {
+			if v, err := procCPU(p.cmd.Process.Pid); err == nil {
+				cpu[n] = v
+			}
+		}
+	}
 	var code int
 	if werr != nil {
 		var ee *exec.ExitError
@@ -514,7 +539,7 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 		return nil, fmt.Errorf("demo: loadtest report: %w", err)
 	}
 	rep := &DemoReport{UEs: tr.UEs, ENBs: tr.ENBs, DurationS: tr.DurationS, AttachRatePerS: tr.AttachRatePerS,
-		Procedures: tr.Procedures, RunDir: l.dir,
+		Procedures: tr.Procedures, RunDir: l.dir, CPUSeconds: cpu,
 		MME: DemoMME{RSSBytes: peak, BaselineRSSBytes: baseline, AttachedUEs: attached, PID: pid}}
 	if attached > 0 && peak > baseline {
 		rep.MME.RSSPerUEBytes = float64(peak-baseline) / float64(attached)
@@ -588,6 +613,30 @@ func procRSS(pid int) (uint64, error) {
 	return 0, errors.New("demo: no VmRSS in /proc status")
 }
 
+// procCPU is a process's user+system CPU seconds so far (proc(5) stat
+// fields 14 and 15, in clock ticks of 1/100 s).
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("demo: bad /proc stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("demo: short /proc stat")
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("demo: bad /proc stat times")
+	}
+	return float64(u+st) / 100, nil
+}
+
 func tailFile(name string, n int) string {
 	b, err := os.ReadFile(name)
 	if err != nil {
@@ -625,6 +674,10 @@ func writeDemoSummary(w io.Writer, r *DemoReport) {
 		for _, c := range causes {
 			fmt.Fprintf(w, "  %s failure %s: %d\n", n, c, r.Procedures[n].FailuresByCause[c])
 		}
+	}
+	if len(r.CPUSeconds) > 0 {
+		fmt.Fprintf(w, "\nCPU seconds: mme %.1f, hss %.1f, sgw-emu %.1f, loadtest %.1f\n",
+			r.CPUSeconds["mme"], r.CPUSeconds["hss"], r.CPUSeconds["sgw-emu"], r.CPUSeconds["loadtest"])
 	}
 	fmt.Fprintf(w, "\nMME memory: RSS %.1f MB with %d UEs attached (%.1f MB before any UE): %.0f B per attached UE\n",
 		float64(r.MME.RSSBytes)/(1<<20), r.MME.AttachedUEs, float64(r.MME.BaselineRSSBytes)/(1<<20), r.MME.RSSPerUEBytes)
