@@ -35,7 +35,7 @@ func (w *worker) startAttach(ue uint32) {
 		// A GUTI of the MME the eNodeB would pick, with an M-TMSI that MME
 		// never allocated: it must fall back to IDENTITY REQUEST (TS
 		// 24.301 §5.4.4, TS 23.401 §5.3.2.1 step 4).
-		l := w.sim.enbs[u.enb].selectLink(false, 0, 0)
+		l := w.sim.enbs[u.enb].selectLink(false, 0, 0, s1ap.RRCEstablishmentCauseMoSignalling)
 		if l == nil {
 			w.fail(ue, "no_mme_reachable")
 			u.emm = EMMDeregistered
@@ -51,7 +51,7 @@ func (w *worker) startAttach(ue uint32) {
 		u.flags |= hasGUTI
 		useGUTI = true
 	}
-	c := w.connect(ue, useGUTI)
+	c := w.connect(ue, useGUTI, s1ap.RRCEstablishmentCauseMoSignalling)
 	if c == nil {
 		u.emm = EMMDeregistered
 		return

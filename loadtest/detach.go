@@ -20,7 +20,7 @@ func (w *worker) startDetach(ue uint32) {
 	c := w.connOf(u)
 	initial := c == nil
 	if initial {
-		if c = w.connect(ue, true); c == nil {
+		if c = w.connect(ue, true, s1ap.RRCEstablishmentCauseMoSignalling); c == nil {
 			return
 		}
 		w.loadSecurity(u, c)

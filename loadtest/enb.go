@@ -49,7 +49,9 @@ type link struct {
 	out       uplink
 	outStream uint16 // negotiated outbound streams
 	up        atomic.Bool
-	overload  atomic.Bool // Overload Start received (TS 36.413 §8.7.6)
+	// overload is the Overload Action of the MME's OVERLOAD START (TS
+	// 36.413 §8.7.6), 0 after OVERLOAD STOP.
+	overload atomic.Uint32
 
 	mu       sync.Mutex
 	served   []servedGUMMEI
@@ -131,10 +133,13 @@ func (l *link) setServed(s s1ap.ServedGUMMEIs, capacity s1ap.RelativeMMECapacity
 // Capacity it announced in S1 Setup. MMEs whose association is down, or
 // that asked for overload reduction, are skipped, so UEs re-route when an
 // MME goes away. nil when no MME is reachable.
-func (e *enb) selectLink(hasSTMSI bool, mmegi uint16, mmec uint8) *link {
+func (e *enb) selectLink(hasSTMSI bool, mmegi uint16, mmec uint8, cause s1ap.RRCEstablishmentCause) *link {
 	if hasSTMSI {
 		for _, l := range e.links {
 			if l.up.Load() && l.serves(mmegi, mmec) {
+				if overloadRefuses(s1ap.OverloadAction(l.overload.Load()), cause) {
+					return nil // the UE's MME asked to refuse it (no re-route)
+				}
 				return l
 			}
 		}
@@ -143,7 +148,7 @@ func (e *enb) selectLink(hasSTMSI bool, mmegi uint16, mmec uint8) *link {
 	var cands [16]*link
 	n := 0
 	for _, l := range e.links {
-		if !l.up.Load() || l.overload.Load() || n == len(cands) {
+		if !l.up.Load() || overloadRefuses(s1ap.OverloadAction(l.overload.Load()), cause) || n == len(cands) {
 			continue
 		}
 		cands[n] = l
@@ -189,6 +194,41 @@ func (l *link) send(stream uint16, m s1ap.Message) error {
 		l.trace.add(traceFromS1AP("ul", m))
 	}
 	return l.out.Send(stream, transport.S1APPPID, b)
+}
+
+// overloaded reports whether an MME the eNodeB is associated with is in
+// overload (OVERLOAD START).
+func (e *enb) overloaded() bool {
+	for _, l := range e.links {
+		if l.up.Load() && l.overload.Load() != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// overloadRefuses reports whether an eNodeB under the Overload Action a
+// refuses an RRC connection established with cause c (TS 36.413
+// §9.2.3.20, TS 36.331 §5.3.3.3: the RRC establishment causes each action
+// rejects or permits); a is 0 when the MME is not in overload.
+func overloadRefuses(a s1ap.OverloadAction, c s1ap.RRCEstablishmentCause) bool {
+	switch a {
+	case 0:
+		return false
+	case s1ap.OverloadActionRejectNonEmergencyMoDt:
+		return c == s1ap.RRCEstablishmentCauseMoData || c == s1ap.RRCEstablishmentCauseDelayTolerantAccess
+	case s1ap.OverloadActionRejectRrcCrSignalling:
+		return c == s1ap.RRCEstablishmentCauseMoData || c == s1ap.RRCEstablishmentCauseMoSignalling ||
+			c == s1ap.RRCEstablishmentCauseDelayTolerantAccess
+	case s1ap.OverloadActionPermitEmergencySessionsAndMobileTerminatedServicesOnly:
+		return c != s1ap.RRCEstablishmentCauseEmergency && c != s1ap.RRCEstablishmentCauseMtAccess
+	case s1ap.OverloadActionPermitHighPrioritySessionsAndMobileTerminatedServicesOnly,
+		s1ap.OverloadActionPermitHighPrioritySessionsAndExceptionReportingAndMobileTerminatedServicesOnly:
+		return c != s1ap.RRCEstablishmentCauseHighPriorityAccess && c != s1ap.RRCEstablishmentCauseMtAccess
+	case s1ap.OverloadActionRejectDelayTolerantAccess:
+		return c == s1ap.RRCEstablishmentCauseDelayTolerantAccess
+	}
+	return true // an action this eNodeB does not know: be safe
 }
 
 // shardedIndex maps a 32-bit identifier (an M-TMSI, an MME-UE-S1AP-ID) to
@@ -316,9 +356,15 @@ func (l *link) deliver(data []byte) {
 		}
 		_ = l.send(0, &s1ap.MMEConfigurationUpdateAcknowledge{})
 	case *s1ap.OverloadStart:
-		l.overload.Store(true) // TS 36.413 §8.7.6.2: steer new UEs elsewhere
+		// TS 36.413 §8.7.6.2: reduce the signalling load as the Overload
+		// Action says (steer new UEs elsewhere or refuse them).
+		a := s1ap.OverloadActionRejectNonEmergencyMoDt
+		if msg.OverloadResponse.Choice == s1ap.OverloadResponseChoiceOverloadAction {
+			a = msg.OverloadResponse.OverloadAction
+		}
+		l.overload.Store(uint32(a))
 	case *s1ap.OverloadStop:
-		l.overload.Store(false)
+		l.overload.Store(0)
 	case *s1ap.ErrorIndication:
 		if id, ok := msg.ENBUES1APID.Get(); ok {
 			s.dispatchUE(l, uint32(id), pdu)

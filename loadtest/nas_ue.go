@@ -255,12 +255,18 @@ func (w *worker) sendInitialUE(ue uint32, c *conn, pdu []byte, m nas.Message, ca
 
 // connect creates the UE's connection on its serving cell towards the MME
 // the eNodeB selects; nil when no MME is reachable (the procedure fails).
-func (w *worker) connect(ue uint32, withSTMSI bool) *conn {
+func (w *worker) connect(ue uint32, withSTMSI bool, cause s1ap.RRCEstablishmentCause) *conn {
 	u := &w.sim.ues[ue]
 	e := w.sim.enbs[u.enb]
-	l := e.selectLink(withSTMSI && u.flags&hasGUTI != 0, u.mmegi, u.mmec)
+	l := e.selectLink(withSTMSI && u.flags&hasGUTI != 0, u.mmegi, u.mmec, cause)
 	if l == nil {
-		w.fail(ue, "no_mme_reachable")
+		if e.overloaded() {
+			// TS 36.331 §5.3.3.8: RRC CONNECTION REJECT; NAS sees a lower
+			// layer failure.
+			w.fail(ue, "rrc_reject_mme_overload")
+		} else {
+			w.fail(ue, "no_mme_reachable")
+		}
 		return nil
 	}
 	c, i := w.newConn(ue, u.enb, u.cell, l.mme)

@@ -24,7 +24,7 @@ func (w *worker) sendServiceRequest(ue uint32, extended bool, cause s1ap.RRCEsta
 		return
 	}
 	u.emm = EMMServiceRequestInitiated
-	c := w.connect(ue, true)
+	c := w.connect(ue, true, cause)
 	if c == nil {
 		u.emm = EMMRegistered
 		return

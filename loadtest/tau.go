@@ -26,7 +26,7 @@ func (w *worker) startTAU(ue uint32, p Procedure) {
 	c := w.connOf(u)
 	initial := c == nil
 	if initial {
-		if c = w.connect(ue, true); c == nil {
+		if c = w.connect(ue, true, s1ap.RRCEstablishmentCauseMoSignalling); c == nil {
 			u.emm = EMMRegistered
 			return
 		}

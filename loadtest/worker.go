@@ -626,7 +626,18 @@ func (w *worker) eligible(u *UE, p Procedure, ph *Phase) bool {
 	switch p {
 	case ProcAttach:
 		return u.emm == EMMDeregistered || ph.Reattach && u.emm == EMMRegistered && u.conn < 0
-	case ProcDetach, ProcX2Handover, ProcS1Handover, ProcS1Release, ProcDedicatedBearer:
+	case ProcX2Handover, ProcS1Handover:
+		// A connected UE is handed over only with its E-RABs up (not,
+		// e.g., between a TAU ACCEPT and the release that follows it);
+		// an idle one connects first.
+		if u.emm != EMMRegistered {
+			return false
+		}
+		if c := w.connOf(u); c != nil {
+			return c.hasMME && c.nErabs > 0 && !c.pendingRel && !c.ho.active
+		}
+		return true
+	case ProcDetach, ProcS1Release, ProcDedicatedBearer:
 		return u.emm == EMMRegistered
 	case ProcTAU, ProcPeriodicTAU:
 		return u.emm == EMMRegistered && u.flags&hasSecurity != 0 || u.emm == EMMRegistered && u.conn < 0
