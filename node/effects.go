@@ -133,6 +133,17 @@ const postPatience = 2 * time.Second
 // shed earlier, at admission (initialUEMessage). A refusal after that, or
 // from stopped actors, is counted and logged, never silent.
 func (n *Node) post(key supervision.Key, ev any, what string) bool {
+	return n.postWithin(key, ev, what, postPatience)
+}
+
+// uplinkPatience is how long an S1 stream's reader waits for mailbox room
+// for a UE's uplink message: short, because the wait stalls every UE of
+// that association (SCTP delivers a stream in order); past it the message
+// is dropped and counted, and the UE's or the MME's NAS timers recover.
+const uplinkPatience = 20 * time.Millisecond
+
+// postWithin is post with its own patience.
+func (n *Node) postWithin(key supervision.Key, ev any, what string, patience time.Duration) bool {
 	var deadline time.Time
 	for {
 		err := n.actors.Send(key, ev)
@@ -145,7 +156,7 @@ func (n *Node) post(key supervision.Key, ev any, what string) bool {
 		n.overload.hit()
 		now := time.Now()
 		if deadline.IsZero() {
-			deadline = now.Add(postPatience)
+			deadline = now.Add(patience)
 			n.m.dropped.WithLabelValues("mailbox_full_waited").Inc()
 		}
 		if now.After(deadline) {

@@ -265,7 +265,7 @@ func (n *Node) toKey(c *ueConn, ev session.Event) {
 		n.m.dropped.WithLabelValues("s1_connection_without_subscriber").Inc()
 		return
 	}
-	n.post(c.key, ev, session.EventName(ev))
+	n.postWithin(c.key, ev, session.EventName(ev), uplinkPatience)
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
