@@ -89,7 +89,7 @@ func TestDemoStopsChildren(t *testing.T) {
 			dir := t.TempDir()
 			run := filepath.Join(dir, "run")
 			report := filepath.Join(dir, "demo.json")
-			cmd := exec.Command(bin, "demo", "--ues", "20", "--enbs", "2", "--rate", "500", "--hold", "100ms",
+			cmd := exec.Command(bin, "demo", "--ues", "20", "--enbs", "2", "--rate", "500", "--hold", "1s",
 				"--keep-running", "--dir", run, "--report", report, "--quiet")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
