@@ -206,3 +206,31 @@ func TestSGWRestartDetachesUE(t *testing.T) {
 		t.Errorf("SGW lost %v", got)
 	}
 }
+
+// TS 36.413 §8.7.5: a configuration reload (SIGHUP) that changes the
+// relative capacity or the served TAIs is announced to every eNodeB with
+// MME CONFIGURATION UPDATE; changes that need a restart are refused.
+func TestReloadSendsMMEConfigurationUpdate(t *testing.T) {
+	l := newLab(t, nil)
+	e := l.newENB(1)
+	cfg := l.cfg
+	capacity := 10
+	cfg.RelativeCapacity = &capacity
+	cfg.TAIs = append(cfg.TAIs, node.TAIConfig{TAC: 9})
+	if err := l.n.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	u, ok := e.recv(0).(*s1ap.MMEConfigurationUpdate)
+	if !ok {
+		t.Fatal("want MMEConfigurationUpdate")
+	}
+	if c, _ := u.RelativeMMECapacity.Get(); c != 10 {
+		t.Errorf("relative capacity %d, want 10", c)
+	}
+	e.send(0, &s1ap.MMEConfigurationUpdateAcknowledge{})
+	bad := cfg
+	bad.MMEC = 7
+	if err := l.n.Reload(bad); err == nil {
+		t.Error("a new MME code was accepted without a restart")
+	}
+}

@@ -105,7 +105,7 @@ func (n *Node) s11Incoming(in *s11.Incoming) {
 func (n *Node) s11PeerEvent(ev s11.PeerEvent) {
 	n.m.sgwLost.Inc()
 	restarted := ev.Kind == s11.PeerRestarted
-	if !restarted && ev.Peer == n.res.sgw {
+	if !restarted && ev.Peer == n.scfg.Load().SGW {
 		n.sgwFailed.Store(true)
 	}
 	n.log.Warn("s11: SGW lost", "peer", ev.Peer, "event", ev.Kind.String())

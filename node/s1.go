@@ -436,7 +436,7 @@ func peekNAS(pdu []byte) nas.Message {
 // subscriber: the procedure's reject with cause (and T3346 for #22), then
 // UE CONTEXT RELEASE COMMAND.
 func (n *Node) rejectInitial(c *ueConn, kind nas.MessageType, cause nas.EMMCause) {
-	t := nas.GPRSTimer2{Unit: nas.TimerUnitMinute, Value: uint8(min(31, n.cfg.NAS.T3346/time.Minute))}
+	t := nas.GPRSTimer2{Unit: nas.TimerUnitMinute, Value: uint8(min(31, n.scfg.Load().T3346/time.Minute))}
 	var rej nas.Message
 	switch kind {
 	case nas.TypeAttachRequest:
