@@ -183,8 +183,8 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		}
 	}
 	if o.Keep && ctx.Err() == nil {
-		fmt.Fprintf(stdout, "\nThe lab keeps running (Ctrl-C ends it):\n  MME     http://%s/metrics  /healthz  /readyz  /subscribers/{imsi}\n  HSS     http://%s/\n  SGW     http://%s/\n  S1      %s (SCTP over UDP)\n",
-			lab.mmeHTTP, lab.hssHTTP, lab.sgwAdmin, lab.s1Target)
+		fmt.Fprintf(stdout, "\nThe lab keeps running (Ctrl-C ends it):\n  MME     http://%s/metrics  /healthz  /readyz  /subscribers/{imsi}\n  HSS     http://%s/\n  SGW     http://%s/\n  S1      %s (transport %s)\n",
+			lab.mmeHTTP, lab.hssHTTP, lab.sgwAdmin, lab.s1Target, o.Transport)
 		select {
 		case <-ctx.Done():
 		case <-lab.anyExit():
