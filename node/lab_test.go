@@ -53,15 +53,19 @@ type lab struct {
 	sgw  *sgw.Emulator
 	n    *node.Node
 	cfg  node.Config
+	opt  node.Options
 	stop context.CancelFunc
 	done chan error
 }
 
 // newLab starts the HSS (labSubscribers subscribers), the SGW emulator and
 // the node; edit adjusts the node's configuration.
-func newLab(t *testing.T, edit func(*node.Config)) *lab {
+func newLab(t *testing.T, edit func(*node.Config), opts ...node.Options) *lab {
 	t.Helper()
 	l := &lab{t: t}
+	if len(opts) > 0 {
+		l.opt = opts[0]
+	}
 	h, err := hss.Open(hss.Config{
 		Identity: peer.Identity{OriginHost: "hss.epc.mnc001.mcc001.3gppnetwork.org", OriginRealm: "epc.mnc001.mcc001.3gppnetwork.org"},
 		Timers:   peer.Timers{Watchdog: 6 * time.Second},
@@ -117,7 +121,7 @@ func newLab(t *testing.T, edit func(*node.Config)) *lab {
 // startNode starts a node with l.cfg and waits until it is ready.
 func (l *lab) startNode() {
 	l.t.Helper()
-	n, err := node.New(l.cfg, node.Options{})
+	n, err := node.New(l.cfg, l.opt)
 	if err != nil {
 		l.t.Fatal(err)
 	}

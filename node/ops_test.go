@@ -15,6 +15,7 @@ import (
 	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/node"
 	"github.com/lte-mme/mme/s1ap"
+	"github.com/lte-mme/mme/supervision"
 )
 
 func httpGet(t *testing.T, url string) (int, string) {
@@ -233,4 +234,34 @@ func TestReloadSendsMMEConfigurationUpdate(t *testing.T) {
 	if err := l.n.Reload(bad); err == nil {
 		t.Error("a new MME code was accepted without a restart")
 	}
+}
+
+// Let it crash, only the one subscriber (docs/design/node.md "Restart and
+// supervision"): a step that panics leaves a crash report (key, states,
+// event; the IMSI redacted), the subscriber is reloaded from its stored
+// record and keeps working; other subscribers are not affected.
+func TestCrashOfAStepIsIsolated(t *testing.T) {
+	faults := supervision.NewFaultInjector(nil, nil)
+	l := newLab(t, nil, node.Options{Faults: faults})
+	e := l.newENB(1)
+	u, other := l.newUE(e, 1), l.newUE(e, 2)
+	u.attach()
+	other.attach()
+	faults.CrashKey(supervision.Key(l.subscriber(u.imsi).Key))
+	u.detach(false) // this step crashes: the DETACH REQUEST is lost
+	l.eventually("crash report", func() bool { r, _ := l.n.Crashes().List(0); return len(r) == 1 })
+	reps, _ := l.n.Crashes().List(0)
+	r := reps[0]
+	if r.Reason != supervision.ReasonFaultInjection || !strings.Contains(r.State, "EMM-REGISTERED") ||
+		strings.Contains(r.State, u.imsi) || r.Event == "" {
+		t.Errorf("crash report %+v", r)
+	}
+	l.waitState(u.imsi, "EMM-REGISTERED", "")
+	u.detach(false) // the UE retransmits (T3421): the reloaded machine answers
+	expect[*nas.DetachAccept](u)
+	u.releaseComplete()
+	l.waitState(u.imsi, "EMM-DEREGISTERED", "ECM-IDLE")
+	other.detach(false)
+	expect[*nas.DetachAccept](other)
+	other.releaseComplete()
 }
