@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,7 +33,7 @@ func newLoadtestCmd() *cobra.Command {
 	var (
 		targets, transportMode, scenario, subsFile    string
 		reportFile, plotFile, metricsAddr, plmn, tacs string
-		sgwAdmin, logLevel                            string
+		sgwAdmin, logLevel, cpuProfile                string
 		ues, enbs, workers                            int
 		rate                                          float64
 		duration, hold, progressEvery                 time.Duration
@@ -151,6 +152,17 @@ run could not take place.`,
 				}()
 				log.Info("loadtest: metrics", "addr", ln.Addr().String())
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			r, err := loadtest.Run(ctx, cfg)
@@ -201,6 +213,7 @@ run could not take place.`,
 	f.DurationVar(&progressEvery, "progress-interval", time.Second, "interval of the progress line (one more as each phase starts)")
 	f.BoolVar(&list, "list", false, "list the named scenarios and exit")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write the tester's CPU profile (go tool pprof) to this file")
 	c.AddCommand(newGenSubscribersCmd())
 	return c
 }
