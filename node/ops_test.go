@@ -265,3 +265,33 @@ func TestCrashOfAStepIsIsolated(t *testing.T) {
 	expect[*nas.DetachAccept](other)
 	other.releaseComplete()
 }
+
+// Overload (TS 24.301 §5.5.1.2.5, TS 36.413 §8.7.6): with no admission
+// headroom (a one-event mailbox) every ATTACH REQUEST is rejected with #22
+// congestion and T3346, the connection released with
+// control-processing-overload, and the eNodeBs get OVERLOAD START.
+func TestOverloadRejectsAttachWithCongestion(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.Actors.Workers, c.Actors.Mailbox = 1, 1 })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	seen, last := u.runAttach(u.encode(u.attachRequest(u.imsiIdentity(), nas.NoKeyAvailable), nas.Plain))
+	rej, ok := last.(*nas.AttachReject)
+	if !ok {
+		t.Fatalf("got %v, want AttachReject", seen)
+	}
+	if rej.EMMCause != nas.EMMCauseCongestion || rej.T3346Value == nil {
+		t.Errorf("ATTACH REJECT cause %v T3346 %v, want #22 with T3346", rej.EMMCause, rej.T3346Value)
+	}
+	m, _ := u.recv()
+	rc, ok := m.(*s1ap.UEContextReleaseCommand)
+	if !ok || rc.Cause.Misc != s1ap.CauseMiscControlProcessingOverload {
+		t.Fatalf("got %s, want UEContextReleaseCommand (control-processing-overload)", m.MessageName())
+	}
+	e.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
+	if _, ok := e.recv(0).(*s1ap.OverloadStart); !ok {
+		t.Fatal("want OverloadStart")
+	}
+	if got := l.metric("mme_overload_rejects_total"); got != 1 {
+		t.Errorf("overload rejects %v, want 1", got)
+	}
+}
