@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lte-mme/mme/node"
 )
@@ -52,5 +57,66 @@ func TestServePrintConfigRoundTrip(t *testing.T) {
 	if cfg.Runtime.GCPercent != 400 || cfg.S1.Listen[0] != "127.0.0.1" || *cfg.S1.UDPPort != 9899 ||
 		cfg.S11.SGW != def.S11.SGW || cfg.S6a.Peers[0] != "127.0.0.1:3868" || cfg.Store.Dir != "./data" {
 		t.Errorf("defaults changed by the round trip: %+v", cfg)
+	}
+}
+
+// lineWriter hands each write to a channel (the readiness line).
+type lineWriter chan string
+
+func (w lineWriter) Write(b []byte) (int, error) { w <- string(b); return len(b), nil }
+
+// TestServeReadyLineAndShutdown: `mme serve` on ephemeral loopback ports
+// prints the readiness line in its documented format (docs/design/node.md
+// "Readiness line") and shuts down in order when its context ends (as on
+// SIGTERM), returning no error.
+func TestServeReadyLineAndShutdown(t *testing.T) {
+	cfg, err := node.ParseConfig([]byte(`
+s1: {udp_port: 0, transport: udp}
+s11: {local: "127.0.0.1:0", sgw: "127.0.0.1:9"}
+s6a: {peers: ["127.0.0.1:9"]}
+store: {dir: memory}
+http: {listen: "127.0.0.1:0"}
+log: {level: error}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(lineWriter, 4)
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, cfg, "", out, io.Discard) }()
+	var line string
+	select {
+	case line = <-out:
+	case err := <-done:
+		t.Fatalf("serve ended before it was ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no readiness line")
+	}
+	fields := map[string]string{}
+	if !strings.HasPrefix(line, "mme ready ") || !strings.HasSuffix(line, "\n") {
+		t.Fatalf("readiness line %q", line)
+	}
+	for _, f := range strings.Fields(strings.TrimPrefix(line, "mme ready ")) {
+		k, v, _ := strings.Cut(f, "=")
+		fields[k] = v
+	}
+	if _, err := netip.ParseAddrPort(fields["s1"]); err != nil || fields["transport"] != "udp" || fields["http"] == "" || fields["s11"] == "" {
+		t.Errorf("readiness fields %v", fields)
+	}
+	rsp, err := http.Get("http://" + fields["http"] + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not shut down")
 	}
 }
