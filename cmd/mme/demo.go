@@ -123,8 +123,15 @@ type DemoMME struct {
 	BaselineRSSBytes uint64 `json:"baseline_rss_bytes"`
 	// RSSPerUEBytes is (RSSBytes - BaselineRSSBytes) / attached UEs.
 	RSSPerUEBytes float64 `json:"rss_per_attached_ue_bytes"`
-	AttachedUEs   int64   `json:"attached_ues"`
-	PID           int     `json:"pid"`
+	// RssAnon and RssFile split RSSBytes (same sample): anonymous memory
+	// (the Go heap with its GC headroom, caches) and file-backed pages
+	// (the store's memory-mapped files: page cache the kernel reclaims).
+	// AnonPerUEBytes is (RssAnon - its baseline) / attached UEs.
+	RssAnonBytes   uint64  `json:"rss_anon_bytes"`
+	RssFileBytes   uint64  `json:"rss_file_bytes"`
+	AnonPerUEBytes float64 `json:"anon_per_attached_ue_bytes"`
+	AttachedUEs    int64   `json:"attached_ues"`
+	PID            int     `json:"pid"`
 }
 
 // demoLab is the running lab: its children and where they listen.
@@ -447,7 +454,8 @@ func (l *demoLab) stop() {
 func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*DemoReport, error) {
 	mme := l.proc("mme")
 	pid := mme.cmd.Process.Pid
-	baseline, _ := procRSS(pid)
+	base, _ := procMem(pid)
+	baseline := base.rss
 	testerReport := filepath.Join(l.dir, "loadtest.json")
 	scenario := "demo"
 	if o.Idle {
@@ -487,6 +495,7 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	// "attached" phase with the most UEs registered (the largest RSS among
 	// those).
 	var peak uint64
+	var peakMem procMemory
 	var attached int64
 	sc := bufio.NewScanner(progress)
 	for sc.Scan() {
@@ -499,9 +508,10 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 			}
 			continue
 		}
-		rss, _ := procRSS(pid)
+		mem, _ := procMem(pid)
+		rss := mem.rss
 		if n := ph.idle + ph.conn; ph.phase == "attached" && (n > attached || n == attached && rss > peak) {
-			peak, attached = rss, n
+			peak, attached, peakMem = rss, n, mem
 		}
 		if !o.Quiet {
 			fmt.Fprintf(stderr, "%s | mme rss %.1f MB\n", line, float64(rss)/(1<<20))
@@ -541,8 +551,12 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	rep := &DemoReport{UEs: tr.UEs, ENBs: tr.ENBs, DurationS: tr.DurationS, AttachRatePerS: tr.AttachRatePerS,
 		Procedures: tr.Procedures, RunDir: l.dir, CPUSeconds: cpu,
 		MME: DemoMME{RSSBytes: peak, BaselineRSSBytes: baseline, AttachedUEs: attached, PID: pid}}
+	rep.MME.RssAnonBytes, rep.MME.RssFileBytes = peakMem.anon, peakMem.file
 	if attached > 0 && peak > baseline {
 		rep.MME.RSSPerUEBytes = float64(peak-baseline) / float64(attached)
+	}
+	if attached > 0 && peakMem.anon > base.anon {
+		rep.MME.AnonPerUEBytes = float64(peakMem.anon-base.anon) / float64(attached)
 	}
 	rep.Failures = append(rep.Failures, tr.ExpectationsFailed...)
 	names := make([]string, 0, len(tr.Procedures))
@@ -595,22 +609,44 @@ func parseProgressLine(line string) (progressState, bool) {
 	return s, err == nil && n == 4
 }
 
-// procRSS is VmRSS of a process in bytes (proc(5)).
-func procRSS(pid int) (uint64, error) {
+// procMemory is a process's resident memory in bytes (proc(5) status:
+// VmRSS, RssAnon, RssFile).
+type procMemory struct{ rss, anon, file uint64 }
+
+func procMem(pid int) (procMemory, error) {
+	var m procMemory
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return m, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) >= 1 {
-				kb, err := strconv.ParseUint(f[0], 10, 64)
-				return kb * 1024, err
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		var dst *uint64
+		switch k {
+		case "VmRSS":
+			dst = &m.rss
+		case "RssAnon":
+			dst = &m.anon
+		case "RssFile":
+			dst = &m.file
+		default:
+			continue
+		}
+		if f := strings.Fields(v); len(f) >= 1 {
+			kb, err := strconv.ParseUint(f[0], 10, 64)
+			if err != nil {
+				return m, fmt.Errorf("demo: /proc status %s: %w", k, err)
 			}
+			*dst = kb * 1024
 		}
 	}
-	return 0, errors.New("demo: no VmRSS in /proc status")
+	if m.rss == 0 {
+		return m, errors.New("demo: no VmRSS in /proc status")
+	}
+	return m, nil
 }
 
 // procCPU is a process's user+system CPU seconds so far (proc(5) stat
@@ -681,6 +717,8 @@ func writeDemoSummary(w io.Writer, r *DemoReport) {
 	}
 	fmt.Fprintf(w, "\nMME memory: RSS %.1f MB with %d UEs attached (%.1f MB before any UE): %.0f B per attached UE\n",
 		float64(r.MME.RSSBytes)/(1<<20), r.MME.AttachedUEs, float64(r.MME.BaselineRSSBytes)/(1<<20), r.MME.RSSPerUEBytes)
+	fmt.Fprintf(w, "  of which anonymous %.1f MB (%.0f B per attached UE), file-backed %.1f MB (the store's mapped files)\n",
+		float64(r.MME.RssAnonBytes)/(1<<20), r.MME.AnonPerUEBytes, float64(r.MME.RssFileBytes)/(1<<20))
 	if r.Passed {
 		fmt.Fprintln(w, "PASS")
 		return
