@@ -107,7 +107,7 @@ func sendErrReason(err error) string {
 // freeConn forgets a released connection (its subscriber said so).
 func (n *Node) freeConn(id uint32, key supervision.Key) {
 	c := n.conns.get(id)
-	if c == nil || (c.key != key && c.key != 0) {
+	if c == nil || (c.owner() != key && c.owner() != 0) {
 		return
 	}
 	n.dropConn(c)

@@ -355,7 +355,7 @@ func (h *handler) Quarantine(worker int, key supervision.Key, rep supervision.Cr
 			}
 			if s.ECM == session.ECMConnected {
 				n.m.connected.Dec()
-				if c := n.conns.get(uint32(s.Conn)); c != nil && c.key == key {
+				if c := n.conns.get(uint32(s.Conn)); c != nil && c.owner() == key {
 					n.releaseConn(c, s1ap.Cause{Choice: s1ap.CauseChoiceNas, Nas: s1ap.CauseNasUnspecified})
 				}
 			}

@@ -28,9 +28,13 @@ type ueConn struct {
 	enb    *enb
 	stream uint16
 	// key is the subscriber the connection belongs to (0: none, e.g. a
-	// connection the node rejected itself).
-	key supervision.Key
+	// connection the node rejected itself); atomic: an attach hand-over
+	// re-routes it while the S1 reader reads it.
+	key atomic.Uint64
 }
+
+func (c *ueConn) owner() supervision.Key     { return supervision.Key(c.key.Load()) }
+func (c *ueConn) setOwner(k supervision.Key) { c.key.Store(uint64(k)) }
 
 const connShards = 64
 
@@ -99,7 +103,7 @@ func (t *connTable) setKey(id uint32, key supervision.Key) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.m[id]; c != nil {
-		c.key = key
+		c.setOwner(key)
 		return true
 	}
 	return false

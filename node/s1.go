@@ -128,8 +128,8 @@ func (n *Node) connectionsLost(e *enb, reason string) {
 	e.mu.Unlock()
 	for _, c := range conns {
 		n.conns.remove(c.mmeID, c)
-		if c.key != 0 {
-			n.post(c.key, &session.S1ConnectionLost{Now: time.Now(), Conn: session.ConnID(c.mmeID), Reason: reason}, "connection lost")
+		if c.owner() != 0 {
+			n.post(c.owner(), &session.S1ConnectionLost{Now: time.Now(), Conn: session.ConnID(c.mmeID), Reason: reason}, "connection lost")
 		}
 	}
 }
@@ -243,7 +243,7 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 			n.m.dropped.WithLabelValues("s1_release_complete_unknown").Inc()
 			return
 		}
-		if c.key == 0 {
+		if c.owner() == 0 {
 			n.dropConn(c)
 			return
 		}
@@ -259,13 +259,13 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 
 // toKey delivers a UE-associated event to the connection's subscriber.
 func (n *Node) toKey(c *ueConn, ev session.Event) {
-	if c.key == 0 {
+	if c.owner() == 0 {
 		// A connection the node rejected itself (overload): only its
 		// release completes it.
 		n.m.dropped.WithLabelValues("s1_connection_without_subscriber").Inc()
 		return
 	}
-	n.postWithin(c.key, ev, session.EventName(ev), uplinkPatience)
+	n.postWithin(c.owner(), ev, session.EventName(ev), uplinkPatience)
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -325,12 +325,12 @@ func (n *Node) initialUEMessage(e *enb, m *s1ap.InitialUEMessage, now time.Time)
 		n.rejectInitial(c, kind, nas.EMMCauseNetworkFailure)
 		return
 	}
-	c.key = key
+	c.setOwner(key)
 	if n.actors.Pending() >= n.admitLimit {
 		// Admission control: the mailboxes are half full; new work is
 		// refused so that answers to work in progress still find room
 		// (see post).
-		c.key = 0
+		c.setOwner(0)
 		n.m.overloadRejects.Inc()
 		n.overload.hit()
 		n.rejectInitial(c, kind, nas.EMMCauseCongestion)
@@ -342,7 +342,7 @@ func (n *Node) initialUEMessage(e *enb, m *s1ap.InitialUEMessage, now time.Time)
 		// A full mailbox: the node answers the UE itself with congestion
 		// and a back-off timer (TS 24.301 §5.5.1.2.5, §5.5.3.2.5, §5.6.1.5)
 		// and tells the eNodeBs (OVERLOAD START, TS 36.413 §8.7.6).
-		c.key = 0
+		c.setOwner(0)
 		n.m.overloadRejects.Inc()
 		if errors.Is(err, supervision.ErrOverload) {
 			n.overload.hit()
@@ -475,7 +475,7 @@ func (n *Node) rejectInitial(c *ueConn, kind nas.MessageType, cause nas.EMMCause
 func (n *Node) releaseConn(c *ueConn, cause s1ap.Cause) {
 	n.sendConn(c, &s1ap.UEContextReleaseCommand{Cause: cause, UES1APIDs: s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceUES1APIDPair,
 		UES1APIDPair: s1ap.UES1APIDPair{MMEUES1APID: s1ap.MMEUES1APID(c.mmeID), ENBUES1APID: c.enbID}}})
-	c.key = 0
+	c.setOwner(0)
 }
 
 // sendConn encodes and sends a UE-associated message now (node-originated,

@@ -163,8 +163,8 @@ func (n *Node) reset(e *enb, m *s1ap.Reset) {
 				continue
 			}
 			n.dropConn(c)
-			if c.key != 0 {
-				n.post(c.key, &session.S1ConnectionLost{Now: now, Conn: session.ConnID(c.mmeID), Reason: "s1 reset"}, "connection lost")
+			if c.owner() != 0 {
+				n.post(c.owner(), &session.S1ConnectionLost{Now: now, Conn: session.ConnID(c.mmeID), Reason: "s1 reset"}, "connection lost")
 			}
 		}
 		n.sendNonUE(e, &s1ap.ResetAcknowledge{UEAssociatedLogicalS1ConnectionListResAck: s1ap.Some(
@@ -223,8 +223,8 @@ func (n *Node) errorIndicationReceived(e *enb, m *s1ap.ErrorIndication) {
 	}
 	if conn := n.conns.get(uint32(id)); conn != nil && conn.enb == e {
 		n.dropConn(conn)
-		if conn.key != 0 {
-			n.post(conn.key, &session.S1ConnectionLost{Now: time.Now(), Conn: session.ConnID(conn.mmeID), Reason: "error indication: " + cause}, "connection lost")
+		if conn.owner() != 0 {
+			n.post(conn.owner(), &session.S1ConnectionLost{Now: time.Now(), Conn: session.ConnID(conn.mmeID), Reason: "error indication: " + cause}, "connection lost")
 		}
 	}
 }
