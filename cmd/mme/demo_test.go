@@ -295,9 +295,12 @@ func TestDemoCaptureDissects(t *testing.T) {
 			}
 		}
 	}
-	// 1000 attaches and detaches: at least one frame per UE and procedure
-	// on each interface.
-	for p, min := range map[string]int{"s1ap": 2000, "nas-eps": 2000, "gtpv2": 2000, "diameter": 1000} {
+	// 1000 attaches and detaches. SCTP bundles several DATA chunks (S1AP
+	// PDUs of different UEs) into one UDP frame, more so on a loaded
+	// machine (1,911 S1AP frames were seen at load 7), so S1AP and NAS
+	// count at least one frame per UE; GTPv2 and Diameter are one
+	// message per frame.
+	for p, min := range map[string]int{"s1ap": 1000, "nas-eps": 1000, "gtpv2": 2000, "diameter": 1000} {
 		if count[p] < min {
 			t.Errorf("%d frames with %s, want at least %d (dissected: %v)", count[p], p, min, count)
 		}
