@@ -432,17 +432,8 @@ func (l *link) onReset(msg *s1ap.Reset) {
 
 // causeString renders an S1AP cause as "group:value" (the ASN.1 names).
 func causeString(c s1ap.Cause) string {
-	switch c.Choice {
-	case s1ap.CauseChoiceRadioNetwork:
-		return "radioNetwork:" + c.RadioNetwork.String()
-	case s1ap.CauseChoiceTransport:
-		return "transport:" + c.Transport.String()
-	case s1ap.CauseChoiceNas:
-		return "nas:" + c.Nas.String()
-	case s1ap.CauseChoiceProtocol:
-		return "protocol:" + c.Protocol.String()
-	case s1ap.CauseChoiceMisc:
-		return "misc:" + c.Misc.String()
+	if n := c.Name(); n != "" {
+		return n
 	}
 	return "none"
 }

@@ -339,17 +339,8 @@ func protocolCause(c s1ap.CauseProtocol) s1ap.Cause {
 
 // causeName prints a cause as "group:value" ("misc:unknown-PLMN").
 func causeName(c s1ap.Cause) string {
-	switch c.Choice {
-	case s1ap.CauseChoiceRadioNetwork:
-		return "radioNetwork:" + c.RadioNetwork.String()
-	case s1ap.CauseChoiceTransport:
-		return "transport:" + c.Transport.String()
-	case s1ap.CauseChoiceNas:
-		return "nas:" + c.Nas.String()
-	case s1ap.CauseChoiceProtocol:
-		return "protocol:" + c.Protocol.String()
-	case s1ap.CauseChoiceMisc:
-		return "misc:" + c.Misc.String()
+	if n := c.Name(); n != "" {
+		return n
 	}
 	return fmt.Sprintf("cause(%d)", c.Choice)
 }

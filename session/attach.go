@@ -893,17 +893,8 @@ func (m *Machine) abortAttach(why string, release bool) {
 
 // causeString names an S1AP cause for outcomes and logs.
 func causeString(c s1ap.Cause) string {
-	switch c.Choice {
-	case s1ap.CauseChoiceRadioNetwork:
-		return "radioNetwork:" + c.RadioNetwork.String()
-	case s1ap.CauseChoiceTransport:
-		return "transport:" + c.Transport.String()
-	case s1ap.CauseChoiceNas:
-		return "nas:" + c.Nas.String()
-	case s1ap.CauseChoiceProtocol:
-		return "protocol:" + c.Protocol.String()
-	case s1ap.CauseChoiceMisc:
-		return "misc:" + c.Misc.String()
+	if n := c.Name(); n != "" {
+		return n
 	}
 	return "unknown"
 }
