@@ -1,61 +1,29 @@
 package security
 
 import (
-	"bufio"
 	"encoding/hex"
 	tv "github.com/lte-mme/mme/internal/vectors"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 )
-
-// vectorsDir is the third-party test data (testdata/vectors at the
-// repository root, a copy of the workplace's shared/vectors).
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	d := tv.Dir()
-	if _, err := os.Stat(filepath.Join(d, "crypto.tsv")); err != nil {
-		t.Fatalf("test vectors not found: %v", err)
-	}
-	return d
-}
 
 // tsvRow is one row of a vectors TSV file.
 type tsvRow struct {
 	Name, Hex, Notes string
 }
 
-// readTSV reads name -> row of one vectors file (header line skipped).
+// readTSV reads name -> row of one vectors file (header line skipped),
+// through internal/vectors.
 func readTSV(t testing.TB, file string) map[string]tsvRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(vectorsDir(t), file))
+	all, err := tv.Rows(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows := map[string]tsvRow{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<22)
-	first := true
-	for sc.Scan() {
-		if first {
-			first = false
-			continue
-		}
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 2 {
-			continue
-		}
-		r := tsvRow{Name: cols[0], Hex: cols[1]}
-		if len(cols) >= 5 {
-			r.Notes = cols[4]
-		}
-		rows[r.Name] = r
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	rows := make(map[string]tsvRow, len(all))
+	for _, r := range all {
+		rows[r.Name] = tsvRow{Name: r.Name, Hex: r.Hex, Notes: r.Notes}
 	}
 	return rows
 }
