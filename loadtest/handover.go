@@ -47,20 +47,31 @@ func (w *worker) pickTarget(c *conn) (uint16, uint8, bool) {
 	return 0, 0, false
 }
 
+// beginHandover starts a handover procedure of a connected UE: its
+// connection (with E-RABs up towards an MME) and a target eNodeB and cell;
+// ok is false, and the procedure already failed with its cause, when
+// either is missing.
+func (w *worker) beginHandover(ue uint32, proc Procedure) (u *UE, c *conn, t uint16, tc uint8, ok bool) {
+	u = &w.sim.ues[ue]
+	c = w.connOf(u)
+	w.begin(ue, proc)
+	if c == nil || !c.hasMME || c.nErabs == 0 {
+		w.fail(ue, "no_bearers_to_hand_over")
+		return nil, nil, 0, 0, false
+	}
+	if t, tc, ok = w.pickTarget(c); !ok {
+		w.fail(ue, "no_target_enb")
+		return nil, nil, 0, 0, false
+	}
+	return u, c, t, tc, true
+}
+
 // startX2Handover moves a connected UE to another eNodeB over X2 and has
 // the target switch the path: PATH SWITCH REQUEST with the target's
 // downlink F-TEIDs (TS 36.413 §8.4.4, TS 23.401 §5.5.1.1.2).
 func (w *worker) startX2Handover(ue uint32) {
-	u := &w.sim.ues[ue]
-	c := w.connOf(u)
-	w.begin(ue, ProcX2Handover)
-	if c == nil || !c.hasMME || c.nErabs == 0 {
-		w.fail(ue, "no_bearers_to_hand_over")
-		return
-	}
-	t, tc, ok := w.pickTarget(c)
+	u, c, t, tc, ok := w.beginHandover(ue, ProcX2Handover)
 	if !ok {
-		w.fail(ue, "no_target_enb")
 		return
 	}
 	prof := &w.sim.profiles[u.profile]
@@ -167,16 +178,8 @@ func (w *worker) onHandoverFailure(ue uint32, c *conn, cause string) {
 // startS1Handover is the source eNodeB's HANDOVER REQUIRED (TS 36.413
 // §8.4.1.2) towards another eNodeB of the same MME.
 func (w *worker) startS1Handover(ue uint32) {
-	u := &w.sim.ues[ue]
-	c := w.connOf(u)
-	w.begin(ue, ProcS1Handover)
-	if c == nil || !c.hasMME || c.nErabs == 0 {
-		w.fail(ue, "no_bearers_to_hand_over")
-		return
-	}
-	t, tc, ok := w.pickTarget(c)
+	_, c, t, tc, ok := w.beginHandover(ue, ProcS1Handover)
 	if !ok {
-		w.fail(ue, "no_target_enb")
 		return
 	}
 	c.ho = hoState{active: true, kind: ProcS1Handover, source: c.enb, sourceCell: c.cell, sourceMME: c.mmeUEID,
