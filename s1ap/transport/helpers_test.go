@@ -206,10 +206,16 @@ func (p *pair) dial(t testing.TB, h Handler) *Association {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	ups := p.srvRec.countNow(EventUp)
 	a, err := p.cli.Dial(ctx, p.srv.ListenAddrs(), h)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The dialer is up once it has the COOKIE ACK; the listener reports
+	// its side a moment later. A test that aborts or shuts down at once
+	// must not race that report: an association that ends before the
+	// listener took it up is never reported, neither up nor down.
+	p.srvRec.waitFor(t, 5*time.Second, "server EventUp", func() bool { return p.srvRec.count(EventUp) > ups })
 	return a
 }
 
