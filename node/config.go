@@ -135,6 +135,10 @@ type NASConfig struct {
 	MobileReachable time.Duration `yaml:"mobile_reachable"`
 	ImplicitDetach  time.Duration `yaml:"implicit_detach"`
 	S1Guard         time.Duration `yaml:"s1_guard"`
+	// TS1RelocPrep and TS1RelocOverall guard an S1 handover (TS 36.413
+	// §8.4.1.2); 0: 5 s and 10 s.
+	TS1RelocPrep    time.Duration `yaml:"ts1relocprep"`
+	TS1RelocOverall time.Duration `yaml:"ts1relocoverall"`
 	// EmergencyBearerServices and IMSVoPS go in EPS network feature
 	// support (TS 24.301 §9.9.3.12A).
 	EmergencyBearerServices bool `yaml:"emergency_bearer_services"`
@@ -374,7 +378,8 @@ func (c *Config) resolve() (*resolved, error) {
 	}{{"nas.t3450", n.T3450, &r.timers.T3450}, {"nas.t3460", n.T3460, &r.timers.T3460}, {"nas.t3470", n.T3470, &r.timers.T3470},
 		{"nas.t3422", n.T3422, &r.timers.T3422}, {"nas.t3489", n.T3489, &r.timers.T3489},
 		{"nas.mobile_reachable", n.MobileReachable, &r.timers.MobileReachable}, {"nas.implicit_detach", n.ImplicitDetach, &r.timers.ImplicitDetach},
-		{"nas.s1_guard", n.S1Guard, &r.timers.S1Guard}} {
+		{"nas.s1_guard", n.S1Guard, &r.timers.S1Guard},
+		{"nas.ts1relocprep", n.TS1RelocPrep, &r.timers.S1RelocPrep}, {"nas.ts1relocoverall", n.TS1RelocOverall, &r.timers.S1RelocOverall}} {
 		if t.v < 0 {
 			return nil, fieldError(t.name, "negative")
 		}

@@ -33,7 +33,14 @@ func (n *Node) encodeS1(e session.SendS1) (s1Out, bool) {
 	case *s1ap.UEContextReleaseCommand:
 		m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceUES1APIDPair,
 			UES1APIDPair: s1ap.UES1APIDPair{MMEUES1APID: mme, ENBUES1APID: enb}}
+		if c.hoPending {
+			// A handover target without its eNB-UE-S1AP-ID (TS 36.413 §9.1.4.6).
+			m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceMMEUES1APID, MMEUES1APID: mme}
+		}
 	default:
+		if fillHandoverIDs(e.Msg, c) {
+			break
+		}
 		n.log.Error("node: S1AP message the session may not send", "message", e.Msg.MessageName())
 		return s1Out{}, false
 	}

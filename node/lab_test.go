@@ -219,6 +219,8 @@ func (h enbHandler) HandleMessage(_ *transport.Association, m transport.Message)
 		if x.UES1APIDs.Choice == s1ap.UES1APIDsChoiceUES1APIDPair {
 			id = x.UES1APIDs.UES1APIDPair.ENBUES1APID
 		}
+	default:
+		id = hoENBUEID(p.Message)
 	}
 	select {
 	case h.e.queue(id) <- p.Message:

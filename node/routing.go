@@ -31,6 +31,9 @@ type ueConn struct {
 	// connection the node rejected itself); atomic: an attach hand-over
 	// re-routes it while the S1 reader reads it.
 	key atomic.Uint64
+	// hoPending: opened at the target of an S1 handover, the target's
+	// eNB-UE-S1AP-ID not yet known (node/handover.go).
+	hoPending bool
 }
 
 func (c *ueConn) owner() supervision.Key     { return supervision.Key(c.key.Load()) }

@@ -252,6 +252,27 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 		if c := n.ueConn(e, m.MMEUES1APID, m.ENBUES1APID, pdu); c != nil {
 			n.toKey(c, &session.NASNonDeliveryIndication{Now: now, Conn: session.ConnID(c.mmeID), Cause: m.Cause})
 		}
+	// issue #9, handover (node/handover.go)
+	case *s1ap.PathSwitchRequest:
+		n.pathSwitchRequest(e, m, now)
+	case *s1ap.HandoverRequired:
+		n.handoverRequired(e, m, pdu, now)
+	case *s1ap.HandoverRequestAcknowledge:
+		n.handoverRequestAcknowledge(e, m, pdu, now)
+	case *s1ap.HandoverFailure:
+		n.handoverFailure(e, m, pdu, now)
+	case *s1ap.HandoverCancel:
+		if c := n.ueConn(e, m.MMEUES1APID, m.ENBUES1APID, pdu); c != nil {
+			n.toKey(c, &session.HandoverCancel{Now: now, Conn: session.ConnID(c.mmeID), Cause: m.Cause})
+		}
+	case *s1ap.ENBStatusTransfer:
+		if c := n.ueConn(e, m.MMEUES1APID, m.ENBUES1APID, pdu); c != nil {
+			n.toKey(c, &session.ENBStatusTransfer{Now: now, Conn: session.ConnID(c.mmeID), Container: ownStatus(m)})
+		}
+	case *s1ap.HandoverNotify:
+		if c := n.ueConn(e, m.MMEUES1APID, m.ENBUES1APID, pdu); c != nil {
+			n.toKey(c, &session.HandoverNotify{Now: now, Conn: session.ConnID(c.mmeID), Location: location(m.TAI, m.EUTRANCGI)})
+		}
 	default:
 		n.notOffered(e, pdu)
 	}

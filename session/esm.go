@@ -40,6 +40,9 @@ func (m *Machine) deleteSessions(cause gtp.Cause, local bool) {
 // down; Modify Bearer and Release Access Bearers are checked against the
 // transaction awaited.
 func (m *Machine) s11Response(e *S11Response) {
+	if m.handoverS11Response(e) {
+		return
+	}
 	switch resp := e.Msg.(type) {
 	case *gtp.DeleteSessionResponse:
 		m.deleteSessionResponse(e, resp)

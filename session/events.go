@@ -310,6 +310,9 @@ func eventName(ev Event) string {
 	case *nasEvent:
 		return "NAS"
 	}
+	if n := handoverEventName(ev); n != "" {
+		return n
+	}
 	return "unknown"
 }
 

@@ -167,6 +167,9 @@ func (m *Machine) Step(ev Event) error {
 	case *Recovered:
 		m.recovered()
 		return nil
+	case hoEvent:
+		m.handoverEvent(e)
+		return nil
 	}
 	m.dispatch(ev)
 	return nil

@@ -17,7 +17,8 @@ import (
 //	   capabilities, NAS security context, vectors, subscription, PDN
 //	   connections and bearers, EMM/ECM state, procedure and retransmission
 //	   state, timer deadlines, S1 connection and S11 tunnel.
-const RecordVersion = 1
+//	2  issue #9: (handover) the handover in progress (Subscriber.HO).
+const RecordVersion = 2
 
 // Subscriber is the record of one subscriber: everything the MME keeps
 // about a UE between events, stored at every step that changes it (docs/
@@ -118,6 +119,10 @@ type Subscriber struct {
 	// echoed in the command once the SGW released the bearers
 	// (TS 23.401 §5.3.5 step 4).
 	ReleaseCause s1ap.Cause
+
+	// v2 (issue #9, handover)
+	// HO is the handover in progress (Proc ProcX2Handover or ProcS1Handover).
+	HO Handover
 }
 
 // Vector is one E-UTRAN authentication vector (TS 33.401 §6.1.2).
@@ -329,6 +334,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	e.flag(s.DetachSwitchOff)
 	e.flag(s.DetachPurge)
 	appendCause(&e, s.ReleaseCause)
+	// v2 (issue #9, handover)
+	appendHandover(&e, &s.HO)
 	return e.b
 }
 
@@ -414,6 +421,8 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 	switch v {
 	case 1:
 		return decodeV1(body)
+	case 2:
+		return decodeRecord(body, 2)
 	}
 	return nil, fmt.Errorf("%w: %d (this node reads up to %d)", ErrRecordVersion, v, RecordVersion)
 }
@@ -423,7 +432,11 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 // cannot make the decoder allocate much.
 const maxList = 64
 
-func decodeV1(body []byte) (*Subscriber, error) {
+func decodeV1(body []byte) (*Subscriber, error) { return decodeRecord(body, 1) }
+
+// decodeRecord decodes a record body of version v: the fields of version 1,
+// then those each later version appended (zero when v is older).
+func decodeRecord(body []byte, v uint8) (*Subscriber, error) {
 	d := &dec{b: body}
 	s := &Subscriber{}
 	s.IMSI = d.str("IMSI")
@@ -509,6 +522,10 @@ func decodeV1(body []byte) (*Subscriber, error) {
 	s.DetachSwitchOff = d.flag("switch off")
 	s.DetachPurge = d.flag("purge")
 	s.ReleaseCause = decodeCause(d)
+	if v >= 2 {
+		// v2 (issue #9, handover)
+		decodeHandover(d, &s.HO)
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))
 	}
@@ -605,9 +622,9 @@ func (s *Subscriber) check() error {
 		return bad("EMM state", uint8(s.EMM))
 	case s.ECM < ECMIdle || s.ECM > ECMConnected:
 		return bad("ECM state", uint8(s.ECM))
-	case s.Proc < ProcNone || s.Proc > ProcDetachImplicit:
+	case s.Proc < ProcNone || int(s.Proc) >= len(procNames):
 		return bad("procedure", uint8(s.Proc))
-	case s.Wait < WaitNone || s.Wait > WaitReleaseComplete:
+	case s.Wait < WaitNone || int(s.Wait) >= len(waitNames):
 		return bad("wait", uint8(s.Wait))
 	case s.Retx.Kind > RetxSMC || s.Retx.Timer > numTimers:
 		return bad("retransmission", uint8(s.Retx.Kind))

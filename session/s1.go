@@ -34,6 +34,7 @@ func (m *Machine) ueContextReleaseRequest(e *UEContextReleaseRequest) {
 		m.anomaly(e, "UE CONTEXT RELEASE REQUEST while the release is under way")
 		return
 	}
+	m.abortHandover("s1_release_during_handover:" + causeString(e.Cause))
 	switch {
 	case m.s.Proc == ProcAttach:
 		m.abortAttach("s1_release_during_attach:"+causeString(e.Cause), false)
@@ -132,6 +133,7 @@ func (m *Machine) s1ConnectionLost(e *S1ConnectionLost) {
 		return
 	}
 	m.stopTimer(TS1Guard)
+	m.abortHandover("s1_connection_lost:" + e.Reason)
 	switch {
 	case m.s.Proc == ProcAttach:
 		m.stopNASTimers()
@@ -205,6 +207,8 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 		m.implicitDetach()
 	case TS1Guard:
 		m.s1GuardExpired(e)
+	case TS1RelocPrep, TS1RelocOverall:
+		m.handoverTimer(e)
 	default:
 		m.anomaly(e, "unknown timer")
 	}
@@ -250,6 +254,8 @@ func (m *Machine) restarted(e *Restarted) {
 		m.outcome(ProcS1Release, false, "restart:"+e.Reason)
 		m.end()
 		m.releaseConnection(radioCause(s1ap.CauseRadioNetworkUnspecified))
+	case ProcX2Handover, ProcS1Handover:
+		m.abortHandover("restart:" + e.Reason)
 	}
 }
 
@@ -272,6 +278,11 @@ func (m *Machine) recovered() {
 	case ProcNone:
 	case ProcAttach:
 		m.abortAttach("node_restart", false)
+	case ProcX2Handover, ProcS1Handover:
+		// The connections are gone with the S1 associations.
+		m.s.HO = Handover{}
+		m.outcome(m.s.Proc, false, "node_restart")
+		m.end()
 	default:
 		p := m.s.Proc
 		if p != ProcS1Release {

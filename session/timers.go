@@ -19,10 +19,14 @@ const (
 	TMobileReachable                    // UE entered ECM-IDLE (TS 24.301 §5.3.5, TS 23.401 §4.3.5.2)
 	TImplicitDetach                     // mobile reachable expired (TS 24.301 §5.3.5)
 	TS1Guard                            // S1AP answer awaited (INITIAL CONTEXT SETUP, UE CONTEXT RELEASE); implementation guard
-	numTimers        = TS1Guard
+	// issue #9, handover
+	TS1RelocPrep    // HANDOVER REQUEST sent, HANDOVER REQUEST ACKNOWLEDGE or FAILURE awaited (TS 36.413 §8.4.1.2 TS1RELOCprep)
+	TS1RelocOverall // HANDOVER COMMAND sent, HANDOVER NOTIFY awaited (TS 36.413 §8.4.1.2 TS1RELOCoverall)
+	numTimers       = TS1RelocOverall
 )
 
-var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard"}
+var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard",
+	"TS1RELOCprep", "TS1RELOCoverall"}
 
 func (t TimerID) String() string {
 	if t > 0 && int(t) < len(timerNames) {
@@ -45,6 +49,10 @@ type TimerValues struct {
 	// and UE CONTEXT RELEASE COMPLETE (TS 36.413 leaves it to the
 	// implementation).
 	S1Guard time.Duration
+	// S1RelocPrep bounds the handover preparation at the target and
+	// S1RelocOverall the wait for HANDOVER NOTIFY (TS 36.413 §8.4.1.2
+	// names TS1RELOCprep and TS1RELOCoverall; the MME keeps its own).
+	S1RelocPrep, S1RelocOverall time.Duration
 }
 
 // MaxRetransmissions is how many times a NAS message guarded by T3450,
@@ -62,6 +70,7 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 		MobileReachable: t3412 + 4*time.Minute,
 		ImplicitDetach:  4 * time.Minute,
 		S1Guard:         5 * time.Second,
+		S1RelocPrep:     5 * time.Second, S1RelocOverall: 10 * time.Second,
 	}
 }
 
@@ -78,7 +87,9 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 //	mobile reachable  UE enters ECM-IDLE                   start implicit detach (§5.3.5, TS 23.401 §4.3.5.2)
 //	implicit detach   mobile reachable expired             detach implicitly, no NAS (§5.3.5, TS 23.401 §5.3.8.3)
 //	S1 guard          ICS REQUEST / RELEASE COMMAND sent   treat as failure / release locally (TS 36.413 §8.3)
-var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard}
+//	TS1RELOCprep      HANDOVER REQUEST sent                HANDOVER PREPARATION FAILURE, target released (TS 36.413 §8.4.1.2)
+//	TS1RELOCoverall   HANDOVER COMMAND sent                target released, the UE stays at the source (TS 36.413 §8.4.1.2)
+var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard, TS1RelocPrep, TS1RelocOverall}
 
 func (v TimerValues) of(t TimerID) time.Duration {
 	switch t {
@@ -98,6 +109,10 @@ func (v TimerValues) of(t TimerID) time.Duration {
 		return v.ImplicitDetach
 	case TS1Guard:
 		return v.S1Guard
+	case TS1RelocPrep:
+		return v.S1RelocPrep
+	case TS1RelocOverall:
+		return v.S1RelocOverall
 	}
 	return 0
 }
