@@ -173,7 +173,7 @@ func TestX2HandoverCapabilityMismatch(t *testing.T) {
 	caps.EncryptionAlgorithms.Bytes = []byte{0x40, 0}
 	e2.send(1, &s1ap.PathSwitchRequest{ENBUES1APID: 5, SourceMMEUES1APID: u.mmeID,
 		ERABToBeSwitchedDLList: s1ap.ERABToBeSwitchedDLList{{ERABID: u.ebi(), TransportLayerAddress: loopback(2), GTPTEID: s1ap.GTPTEID{0, 0, 1, 5}}},
-		EUTRANCGI: e2.cgi(), TAI: e2.tai(), UESecurityCapabilities: caps})
+		EUTRANCGI:              e2.cgi(), TAI: e2.tai(), UESecurityCapabilities: caps})
 	ack := recvAs[*s1ap.PathSwitchRequestAcknowledge](t, e2, 5)
 	got, ok := ack.UESecurityCapabilities.Get()
 	if !ok || !bytes.Equal(got.EncryptionAlgorithms.Bytes, ueCaps().EncryptionAlgorithms.Bytes) {
@@ -191,7 +191,7 @@ func TestPathSwitchFailure(t *testing.T) {
 
 	e2.send(1, &s1ap.PathSwitchRequest{ENBUES1APID: 3, SourceMMEUES1APID: 999999,
 		ERABToBeSwitchedDLList: s1ap.ERABToBeSwitchedDLList{{ERABID: 5, TransportLayerAddress: loopback(2), GTPTEID: s1ap.GTPTEID{0, 0, 0, 3}}},
-		EUTRANCGI: e2.cgi(), TAI: e2.tai(), UESecurityCapabilities: ueCaps()})
+		EUTRANCGI:              e2.cgi(), TAI: e2.tai(), UESecurityCapabilities: ueCaps()})
 	f := recvAs[*s1ap.PathSwitchRequestFailure](t, e2, 3)
 	if f.MMEUES1APID != 999999 || f.Cause.Choice != s1ap.CauseChoiceRadioNetwork || f.Cause.RadioNetwork != s1ap.CauseRadioNetworkUnknownMmeUeS1apId {
 		t.Errorf("failure for an unknown UE: %+v", f)
