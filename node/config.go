@@ -139,6 +139,10 @@ type NASConfig struct {
 	// §8.4.1.2); 0: 5 s and 10 s.
 	TS1RelocPrep    time.Duration `yaml:"ts1relocprep"`
 	TS1RelocOverall time.Duration `yaml:"ts1relocoverall"`
+	// TAIList is the TAI list policy: "served" (default: the UE's TAI then
+	// the other served TAIs of its PLMN) or "current" (the UE's TAI only:
+	// a UE leaving its TA runs a TAU, TS 23.401 §4.3.5.3, §5.5.1.1.2).
+	TAIList string `yaml:"tai_list"`
 	// EmergencyBearerServices and IMSVoPS go in EPS network feature
 	// support (TS 24.301 §9.9.3.12A).
 	EmergencyBearerServices bool `yaml:"emergency_bearer_services"`
@@ -370,6 +374,9 @@ func (c *Config) resolve() (*resolved, error) {
 	if n.T3412 <= 0 {
 		return nil, fieldError("nas.t3412", "must be positive")
 	}
+	if n.TAIList != "" && n.TAIList != "served" && n.TAIList != "current" {
+		return nil, fieldError("nas.tai_list", "%q: want served or current", n.TAIList)
+	}
 	r.timers = session.DefaultTimerValues(n.T3412)
 	for _, t := range []struct {
 		name string
@@ -446,6 +453,7 @@ func (c *Config) sessionConfig(r *resolved) *session.Config {
 		T3412: c.NAS.T3412, T3346: c.NAS.T3346, Timers: r.timers, PurgeUE: c.NAS.PurgeUE,
 		NetworkFullName: c.NAS.FullName, NetworkShortName: c.NAS.ShortName,
 		MMES11: r.s11Local.Addr(), SGW: r.sgw, PGW: r.pgw,
+		TAIListCurrent: c.NAS.TAIList == "current",
 	}
 }
 

@@ -634,10 +634,16 @@ func (m *Machine) t3412() time.Duration {
 }
 
 // taiList is the TAI list of ATTACH ACCEPT: the UE's TAI first, then the
-// other served TAIs of its PLMN, at most 16 (TS 24.301 §9.9.3.33).
+// other served TAIs of its PLMN, at most 16 (TS 24.301 §9.9.3.33); only
+// the UE's TAI with Config.TAIListCurrent.
 func (m *Machine) taiList() []nas.TAI {
 	cur := m.s.LastLocation.TAI
 	l := []nas.TAI{cur}
+	if m.cfg.TAIListCurrent {
+		// The operator's per-TA lists: a UE that leaves its TA (e.g. by
+		// handover) updates its location (TS 23.401 §5.5.1.1.2 step 9).
+		return l
+	}
 	for _, t := range m.cfg.TAIs {
 		if len(l) == 16 {
 			break

@@ -72,6 +72,13 @@ type Config struct {
 	MMES11 netip.Addr
 	SGW    netip.AddrPort
 	PGW    netip.Addr
+
+	// v2 (issue #9, handover)
+
+	// TAIListCurrent makes the TAI list the UE's current TAI only (per-TA
+	// lists, TS 23.401 §4.3.5.3 leaves the allocation to the MME): a UE
+	// that leaves its TA, idle or by handover, runs a TAU.
+	TAIListCurrent bool
 }
 
 // Validate checks the configuration. Errors name the field.

@@ -42,6 +42,7 @@ type labOptions struct {
 	integrity      []string // default EIA2, EIA1
 	ciphering      []string // default EEA2, EEA0
 	noIMEISV       bool     // SECURITY MODE COMMAND without the IMEISV request
+	taiListCurrent bool     // nas.tai_list: current (per-TA TAI lists)
 }
 
 // testLab is `mme hss`, `mme sgw-emu` and `mme serve` running as separate
@@ -144,11 +145,12 @@ s1: {listen: [127.0.0.1], transport: udp, udp_port: 0}
 s11: {local: "127.0.0.1:0", sgw: %q, echo_interval: 0s}
 s6a: {peers: [%q]}
 security: {integrity: %s, ciphering: %s, request_imeisv: %t}
-nas: {t3450: 1s, t3460: 1s, t3470: 1s, t3422: 1s}
+nas: {t3450: 1s, t3460: 1s, t3470: 1s, t3422: 1s, tai_list: %s}
 store: {dir: memory}
 http: {listen: "127.0.0.1:0"}
 log: {level: info}
-`, plmn, strings.Join(tais, ", "), sgw, hss, list(o.integrity, "[EIA2, EIA1]"), list(o.ciphering, "[EEA2, EEA0]"), !o.noIMEISV)
+`, plmn, strings.Join(tais, ", "), sgw, hss, list(o.integrity, "[EIA2, EIA1]"), list(o.ciphering, "[EEA2, EEA0]"), !o.noIMEISV,
+		map[bool]string{false: "served", true: "current"}[o.taiListCurrent])
 }
 
 // run runs a scenario against the lab's MME with the tester in process.
@@ -249,7 +251,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		l := startLab(t, labOptions{subscribers: sc.UEs})
+		l := startLab(t, labOptions{subscribers: sc.UEs, taiListCurrent: tauAfterHandover(sc)})
 		requireReport(t, l.run(t, sc, nil))
 	}
 	for _, c := range conformanceCases {
@@ -263,6 +265,18 @@ func TestConformance(t *testing.T) {
 		}
 		t.Run("Library/"+name, func(t *testing.T) { runNamed(t, name) })
 	}
+}
+
+// tauAfterHandover reports whether a scenario expects the TAU that follows a
+// handover into another TA (TS 23.401 §5.5.1.1.2 step 9): its MME gives
+// per-TA TAI lists, so that the target's TA is outside the UE's list.
+func tauAfterHandover(sc *loadtest.Scenario) bool {
+	var ho, tau bool
+	for _, r := range sc.Requires {
+		ho = ho || r == "x2_handover" || r == "s1_handover"
+		tau = tau || r == "tau"
+	}
+	return ho && tau
 }
 
 func sourceName(sc *loadtest.Scenario) string {
