@@ -430,7 +430,7 @@ func (m *Machine) handoverRequestAcknowledge(e *HandoverRequestAcknowledge) {
 		// TS 23.401 §5.5.1.2.2 step 5: no default bearer admitted: the
 		// preparation fails; the target's resources are released.
 		m.effect(SendS1{Conn: h.Source, Msg: &s1ap.HandoverPreparationFailure{Cause: radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell)}})
-		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell))
+		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell), true)
 		m.handoverDone(false, "no_default_bearer_admitted")
 		return
 	}
@@ -473,7 +473,7 @@ func (m *Machine) handoverCancel(e *HandoverCancel) {
 	m.stopTimer(TS1RelocPrep)
 	m.stopTimer(TS1RelocOverall)
 	m.effect(SendS1{Conn: m.s.HO.Source, Msg: &s1ap.HandoverCancelAcknowledge{}})
-	m.releaseTarget(radioCause(s1ap.CauseRadioNetworkHandoverCancelled))
+	m.releaseTarget(radioCause(s1ap.CauseRadioNetworkHandoverCancelled), m.s.Wait != WaitHORequestAck)
 	m.handoverDone(false, "handover_cancelled")
 }
 
@@ -537,9 +537,15 @@ func (m *Machine) handoverModifyBearer(e *S11Response, resp *gtp.ModifyBearerRes
 }
 
 // releaseTarget releases the target connection of an S1 handover that did
-// not complete (TS 36.413 §8.3.3, §8.4.5.2); its completion frees it.
-func (m *Machine) releaseTarget(cause s1ap.Cause) {
+// not complete (TS 36.413 §8.3.3, §8.4.5.2). Once the target acknowledged
+// (bound), its UE CONTEXT RELEASE COMPLETE frees the connection; before, the
+// command names only the MME-UE-S1AP-ID and the connection is freed at once
+// (the completion cannot be matched to it).
+func (m *Machine) releaseTarget(cause s1ap.Cause, bound bool) {
 	m.effect(SendS1{Conn: m.s.HO.Target, Msg: &s1ap.UEContextReleaseCommand{Cause: cause}})
+	if !bound {
+		m.effect(FreeConn{Conn: m.s.HO.Target})
+	}
 }
 
 // handoverDone ends the S1 handover.
@@ -560,12 +566,12 @@ func (m *Machine) handoverTimer(e *TimerExpired) {
 	switch {
 	case e.ID == TS1RelocPrep && m.s.Wait == WaitHORequestAck:
 		m.effect(SendS1{Conn: m.s.HO.Source, Msg: &s1ap.HandoverPreparationFailure{Cause: radioCause(s1ap.CauseRadioNetworkTS1relocprepExpiry)}})
-		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkTS1relocprepExpiry))
+		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkTS1relocprepExpiry), false)
 		m.handoverDone(false, "ts1relocprep_expiry")
 	case e.ID == TS1RelocOverall && m.s.Wait == WaitHONotify:
 		// The UE did not arrive at the target: the target is released;
 		// the source keeps the UE (or asks for its release itself).
-		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkTS1relocoverallExpiry))
+		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkTS1relocoverallExpiry), true)
 		m.handoverDone(false, "ts1relocoverall_expiry")
 	default:
 		m.anomaly(e, e.ID.String()+" expired in "+m.s.Wait.String())
@@ -608,7 +614,7 @@ func (m *Machine) abortHandover(why string) {
 		m.stopTimer(TS1RelocPrep)
 		m.stopTimer(TS1RelocOverall)
 		if h.Target != m.s.Conn {
-			m.releaseTarget(radioCause(s1ap.CauseRadioNetworkUnspecified))
+			m.releaseTarget(radioCause(s1ap.CauseRadioNetworkUnspecified), m.s.Wait != WaitHORequestAck)
 		}
 		m.handoverDone(false, why)
 	}

@@ -220,6 +220,9 @@ func (w *world) s1(m s1ap.Message) string {
 	case *s1ap.UEContextReleaseCommand:
 		return "UEContextReleaseCommand cause=" + causeString(m.Cause)
 	}
+	if s, ok := w.s1Handover(m); ok {
+		return s
+	}
 	return m.MessageName()
 }
 
