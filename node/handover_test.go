@@ -2,8 +2,16 @@ package node_test
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	tv "github.com/lte-mme/mme/internal/vectors"
 
 	"github.com/lte-mme/mme/nas/security"
 	"github.com/lte-mme/mme/node"
@@ -350,4 +358,120 @@ func TestS1HandoverPreparationFailure(t *testing.T) {
 	}
 	// The UE is still served at the source.
 	l.eventually("UE idle of procedures", func() bool { v := l.subscriber(u.imsi); return v.Procedure == "none" && v.MMEUEID == uint32(u.mmeID) })
+}
+
+// vectorMessage decodes a named row of the S1AP vectors.
+func vectorMessage(t *testing.T, name string) s1ap.Message {
+	t.Helper()
+	rows, err := tv.Rows("s1ap.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Name == name {
+			p, err := s1ap.DecodeLenient(r.Bytes)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return p.Message
+		}
+	}
+	t.Fatalf("no vector %s", name)
+	return nil
+}
+
+// TestHandoverMessagesDissect: what the MME sends in an X2 and an S1
+// handover (with real transparent containers from captured handovers)
+// dissects in tshark with no malformed packet and no warning or error.
+func TestHandoverMessagesDissect(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err == nil {
+		_, err = exec.LookPath("text2pcap")
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("tshark and text2pcap are needed in CI: %v", err)
+		}
+		t.Skipf("tshark or text2pcap not installed: %v", err)
+	}
+	src := vectorMessage(t, "HandoverRequired#01").(*s1ap.HandoverRequired).SourceToTargetTransparentContainer
+	dst := vectorMessage(t, "HandoverRequestAcknowledge#01").(*s1ap.HandoverRequestAcknowledge).TargetToSourceTransparentContainer
+
+	l := newLab(t, nil)
+	e1, e2 := l.newENB(1), l.newENB(2)
+	u := attachForHandover(t, l, e1, 7)
+	var sent []s1ap.Message
+	u.pathSwitch(e2, 71, 0x0b000071)
+	ack := recvAs[*s1ap.PathSwitchRequestAcknowledge](t, e2, 71)
+	sent = append(sent, ack)
+	u.enb, u.enbID, u.mmeID = e2, 71, ack.MMEUES1APID
+
+	u.handoverRequired(e1, src)
+	req := recvAs[*s1ap.HandoverRequest](t, e1, 0)
+	e1.send(1, &s1ap.HandoverRequestAcknowledge{MMEUES1APID: req.MMEUES1APID, ENBUES1APID: 72,
+		ERABAdmittedList:                   s1ap.ERABAdmittedList{{ERABID: u.ebi(), TransportLayerAddress: loopback(3), GTPTEID: s1ap.GTPTEID{0, 0, 0, 72}}},
+		TargetToSourceTransparentContainer: dst})
+	cmd := recvAs[*s1ap.HandoverCommand](t, e2, 71)
+	e2.send(1, &s1ap.ENBStatusTransfer{MMEUES1APID: u.mmeID, ENBUES1APID: 71, ENBStatusTransferTransparentContainer: s1ap.ENBStatusTransferTransparentContainer{
+		BearersSubjectToStatusTransferList: s1ap.BearersSubjectToStatusTransferList{{ERABID: u.ebi(),
+			ULCOUNTvalue: s1ap.COUNTvalue{PDCPSN: 1, HFN: 2}, DLCOUNTvalue: s1ap.COUNTvalue{PDCPSN: 3, HFN: 4}}}}})
+	mst := recvAs[*s1ap.MMEStatusTransfer](t, e1, 72)
+	e1.send(1, &s1ap.HandoverNotify{MMEUES1APID: req.MMEUES1APID, ENBUES1APID: 72, EUTRANCGI: e1.cgi(), TAI: e1.tai()})
+	rel := recvAs[*s1ap.UEContextReleaseCommand](t, e2, 71)
+	e2.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: 71})
+	sent = append(sent, req, cmd, mst, rel)
+
+	// Failure answers: unknown target, cancel.
+	u.enb, u.enbID, u.mmeID = e1, 72, req.MMEUES1APID
+	u.handoverRequired(&testENB{id: 99, tac: 1}, src)
+	sent = append(sent, recvAs[*s1ap.HandoverPreparationFailure](t, e1, 72))
+	e1.send(1, &s1ap.HandoverCancel{MMEUES1APID: u.mmeID, ENBUES1APID: 72,
+		Cause: s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkHandoverCancelled}})
+	sent = append(sent, recvAs[*s1ap.HandoverCancelAcknowledge](t, e1, 72))
+	e2.send(1, &s1ap.PathSwitchRequest{ENBUES1APID: 73, SourceMMEUES1APID: 424242,
+		ERABToBeSwitchedDLList: s1ap.ERABToBeSwitchedDLList{{ERABID: 5, TransportLayerAddress: loopback(2), GTPTEID: s1ap.GTPTEID{0, 0, 0, 73}}},
+		EUTRANCGI:              e2.cgi(), TAI: e2.tai(), UESecurityCapabilities: ueCaps()})
+	sent = append(sent, recvAs[*s1ap.PathSwitchRequestFailure](t, e2, 73))
+
+	var text strings.Builder
+	for _, m := range sent {
+		b, err := s1ap.Encode(m)
+		if err != nil {
+			t.Fatalf("%s: %v", m.MessageName(), err)
+		}
+		text.WriteString("0000")
+		for _, x := range b {
+			fmt.Fprintf(&text, " %02x", x)
+		}
+		text.WriteString("\n")
+	}
+	dir := t.TempDir()
+	txt, pcap := filepath.Join(dir, "ho.txt"), filepath.Join(dir, "ho.pcap")
+	if err := os.WriteFile(txt, []byte(text.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("text2pcap", "-q", "-S", "36412,36412,18", txt, pcap).CombinedOutput(); err != nil {
+		t.Fatalf("text2pcap: %v\n%s", err, out)
+	}
+	out, err := exec.Command(tshark, "-r", pcap, "-T", "fields", "-E", "separator=|", "-e", "frame.number",
+		"-e", "_ws.expert.severity", "-e", "_ws.expert.message", "-e", "_ws.malformed").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(sent) {
+		t.Fatalf("tshark read %d packets, want %d", len(lines), len(sent))
+	}
+	for i, l := range lines {
+		f := strings.Split(l, "|")
+		severe := len(f) > 3 && f[3] != ""
+		for _, s := range strings.Split(f[1], ",") {
+			if v, _ := strconv.Atoi(s); v >= 0x00600000 { // warning or error
+				severe = true
+			}
+		}
+		if severe {
+			t.Errorf("%s: tshark expert %q (severity %s), malformed %q", sent[i].MessageName(), f[2], f[1], f[3])
+		}
+	}
 }
