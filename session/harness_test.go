@@ -91,7 +91,7 @@ type world struct {
 	// the eNodeB side of the last INITIAL CONTEXT SETUP REQUEST.
 	icsEBIs []uint8
 	// ddn numbers the Downlink Data Notifications the SGW sent.
-	ddn uint64
+	ddn     uint64
 	deleted bool
 	saved   []byte
 }
