@@ -84,6 +84,10 @@ func (n *Node) runS11(ctx context.Context) error {
 func (n *Node) s11Incoming(in *s11.Incoming) {
 	name := in.Msg.MessageType().String()
 	n.m.s11.WithLabelValues("in", name).Inc()
+	if m, ok := in.Msg.(*gtp.DownlinkDataNotification); ok {
+		n.downlinkDataNotification(in, m)
+		return
+	}
 	n.m.dropped.WithLabelValues("s11_request_not_offered").Inc()
 	n.log.Info("s11: request not offered yet", "message", name, "peer", in.Peer)
 	resp, ok := gtp.ErrorResponse(in.Header.Type, gtp.Cause{Value: gtp.CauseServiceNotSupported})
