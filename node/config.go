@@ -152,6 +152,14 @@ type NASConfig struct {
 	// FullName and ShortName go in EMM INFORMATION (TS 24.301 §5.4.5).
 	FullName  string `yaml:"full_name"`
 	ShortName string `yaml:"short_name"`
+	// v2 (issue #9, idle mode)
+	// T3413 guards one paging attempt; PagingAttempts is how many
+	// PAGINGs are sent for one Downlink Data Notification (TS 24.301
+	// §5.6.2.2; 0: 3). GUTIReallocation runs a GUTI reallocation after
+	// every that many service requests (TS 24.301 §5.4.1; 0: never).
+	T3413            time.Duration `yaml:"t3413"`
+	PagingAttempts   uint8         `yaml:"paging_attempts"`
+	GUTIReallocation uint32        `yaml:"guti_reallocation"`
 }
 
 // StoreConfig is the subscriber store (docs/design/store.md).
@@ -385,7 +393,7 @@ func (c *Config) resolve() (*resolved, error) {
 	}{{"nas.t3450", n.T3450, &r.timers.T3450}, {"nas.t3460", n.T3460, &r.timers.T3460}, {"nas.t3470", n.T3470, &r.timers.T3470},
 		{"nas.t3422", n.T3422, &r.timers.T3422}, {"nas.t3489", n.T3489, &r.timers.T3489},
 		{"nas.mobile_reachable", n.MobileReachable, &r.timers.MobileReachable}, {"nas.implicit_detach", n.ImplicitDetach, &r.timers.ImplicitDetach},
-		{"nas.s1_guard", n.S1Guard, &r.timers.S1Guard},
+		{"nas.s1_guard", n.S1Guard, &r.timers.S1Guard}, {"nas.t3413", n.T3413, &r.timers.T3413},
 		{"nas.ts1relocprep", n.TS1RelocPrep, &r.timers.S1RelocPrep}, {"nas.ts1relocoverall", n.TS1RelocOverall, &r.timers.S1RelocOverall}} {
 		if t.v < 0 {
 			return nil, fieldError(t.name, "negative")
@@ -453,6 +461,7 @@ func (c *Config) sessionConfig(r *resolved) *session.Config {
 		T3412: c.NAS.T3412, T3346: c.NAS.T3346, Timers: r.timers, PurgeUE: c.NAS.PurgeUE,
 		NetworkFullName: c.NAS.FullName, NetworkShortName: c.NAS.ShortName,
 		MMES11: r.s11Local.Addr(), SGW: r.sgw, PGW: r.pgw,
+		PagingAttempts: c.NAS.PagingAttempts, GUTIReallocation: c.NAS.GUTIReallocation,
 		TAIListCurrent: c.NAS.TAIList == "current",
 	}
 }

@@ -83,6 +83,12 @@ func (n *Node) execute(b *batch) {
 			n.resolveIMSI(b.key, e.IMSI)
 		case session.Transfer:
 			n.transfer(b.key, e)
+		case session.AnswerDDN:
+			n.answerDDN(e)
+		case session.NotifyS11:
+			n.notifyS11(e)
+		case session.Page:
+			n.page(e)
 		}
 	}
 	if b.evict {

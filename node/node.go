@@ -73,6 +73,9 @@ type Node struct {
 	keys    *counterAlloc
 	mtmsis  *counterAlloc
 	pending pendingIMSIs
+	// ddns holds the SGWs' Downlink Data Notifications until their
+	// subscriber answers them (paging.go).
+	ddns    ddnTable
 	workers []*worker
 	// admitLimit is the queued events over all mailboxes beyond which
 	// INITIAL UE MESSAGEs are rejected with congestion.

@@ -76,14 +76,17 @@ func (n *Node) runS11(ctx context.Context) error {
 	return nil
 }
 
-// s11Incoming receives the SGW's requests. The network-initiated
-// procedures (Downlink Data Notification, Create/Update/Delete Bearer
-// Request) belong to issue #9's mobility and bearer work: until then they
-// are answered "Service not supported"
-// (TS 29.274 §7.7.1) and counted.
+// s11Incoming receives the SGW's requests. A Downlink Data Notification
+// goes to its subscriber (paging.go, TS 23.401 §5.3.4.3). The other
+// network-initiated procedures (Create/Update/Delete Bearer Request) are
+// answered "Service not supported" (TS 29.274 §7.7.1) and counted.
 func (n *Node) s11Incoming(in *s11.Incoming) {
 	name := in.Msg.MessageType().String()
 	n.m.s11.WithLabelValues("in", name).Inc()
+	if m, ok := in.Msg.(*gtp.DownlinkDataNotification); ok {
+		n.downlinkDataNotification(in, m)
+		return
+	}
 	n.m.dropped.WithLabelValues("s11_request_not_offered").Inc()
 	n.log.Info("s11: request not offered yet", "message", name, "peer", in.Peer)
 	resp, ok := gtp.ErrorResponse(in.Header.Type, gtp.Cause{Value: gtp.CauseServiceNotSupported})

@@ -566,9 +566,7 @@ func (m *Machine) attachAccept(esmCause nas.ESMCause) {
 	}
 	// TS 24.301 §5.5.1.2.4: a new GUTI with this MME's GUMMEI
 	// (TS 23.003 §2.8).
-	m.s.GUTI = nas.GUTI{PLMN: m.cfg.PLMN, MMEGroupID: m.cfg.MMEGroupID, MMECode: m.cfg.MMECode, MTMSI: m.alloc.MTMSI()}
-	m.s.HasGUTI = true
-	m.s.TAIList = m.taiList()
+	m.allocateGUTI()
 	acc := &nas.AttachAccept{
 		EPSAttachResult:     nas.EPSOnly,
 		T3412Value:          gprsTimer(m.t3412()),
@@ -723,6 +721,10 @@ func ueSecurityCapabilities(uenc []byte) s1ap.UESecurityCapabilities {
 
 // initialContextSetupResponse: TS 36.413 §8.3.1.2, TS 23.401 §5.3.2.1 step 20.
 func (m *Machine) initialContextSetupResponse(e *InitialContextSetupResponse) {
+	if m.s.Wait == WaitServiceICS {
+		m.serviceICSResponse(e)
+		return
+	}
 	if e.Conn != m.s.Conn || m.s.Proc != ProcAttach || m.s.Wait != WaitAttachComplete || m.s.Attach.ICSDone {
 		m.anomaly(e, "INITIAL CONTEXT SETUP RESPONSE not awaited")
 		return
@@ -753,6 +755,10 @@ func (m *Machine) initialContextSetupResponse(e *InitialContextSetupResponse) {
 // initialContextSetupFailure: TS 36.413 §8.3.1.3: the attach fails; its
 // PDN connection is deleted and the connection released.
 func (m *Machine) initialContextSetupFailure(e *InitialContextSetupFailure) {
+	if m.s.Wait == WaitServiceICS {
+		m.serviceICSFailure(e)
+		return
+	}
 	if e.Conn != m.s.Conn || m.s.Proc != ProcAttach || m.s.Wait != WaitAttachComplete || m.s.Attach.ICSDone {
 		m.anomaly(e, "INITIAL CONTEXT SETUP FAILURE not awaited")
 		return

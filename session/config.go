@@ -73,12 +73,35 @@ type Config struct {
 	SGW    netip.AddrPort
 	PGW    netip.Addr
 
-	// v2 (issue #9, handover)
+	// v2 (issue #9, idle mode)
 
+	// PagingAttempts is how many S1AP PAGINGs (each guarded by T3413) are
+	// sent for one Downlink Data Notification before the MME gives up
+	// with a Downlink Data Notification Failure Indication (TS 23.401
+	// §5.3.4.3; the count is the operator's, TS 24.301 §5.6.2.2.2); 0
+	// means DefaultPagingAttempts.
+	PagingAttempts uint8
+	// GUTIReallocation runs the GUTI reallocation procedure after every
+	// that many service requests (TS 24.301 §5.4.1.1 leaves when to the
+	// network; TS 33.401 §5.2.1 asks that a GUTI does not live long); 0
+	// never. A TAU always allocates a new GUTI (§5.5.3.2.4).
+	GUTIReallocation uint32
+
+	// v2 (issue #9, handover)
 	// TAIListCurrent makes the TAI list the UE's current TAI only (per-TA
 	// lists, TS 23.401 §4.3.5.3 leaves the allocation to the MME): a UE
 	// that leaves its TA, idle or by handover, runs a TAU.
 	TAIListCurrent bool
+}
+
+// DefaultPagingAttempts is the PagingAttempts used when 0.
+const DefaultPagingAttempts = 3
+
+func (c *Config) pagingAttempts() uint8 {
+	if c.PagingAttempts == 0 {
+		return DefaultPagingAttempts
+	}
+	return c.PagingAttempts
 }
 
 // Validate checks the configuration. Errors name the field.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lte-mme/mme/gtp"
+	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/s1ap"
 )
 
@@ -69,6 +70,37 @@ type Transfer struct {
 	To    uint64
 	Event *AttachTransferred
 }
+
+// AnswerDDN answers the Downlink Data Notification the node holds as ID
+// with DOWNLINK DATA NOTIFICATION ACKNOWLEDGE (TS 29.274 §7.2.11.2),
+// header TEID the SGW's.
+type AnswerDDN struct {
+	ID    uint64
+	TEID  uint32
+	Cause gtp.CauseValue
+}
+
+// NotifyS11 sends a GTPv2-C message without a response (a Downlink Data
+// Notification Failure Indication, TS 29.274 §7.2.11.3) to the SGW.
+type NotifyS11 struct {
+	Peer netip.AddrPort
+	TEID uint32
+	Msg  gtp.Message
+}
+
+// Page sends S1AP PAGING (TS 36.413 §8.5) to every eNodeB serving a TAI of
+// TAIs: UE paging identity S-TMSI (MMEC, M-TMSI), CN domain PS, UE
+// identity index value IMSI mod 1024 (TS 36.304 §7.1).
+type Page struct {
+	IMSI  string
+	MMEC  uint8
+	MTMSI uint32
+	TAIs  []nas.TAI
+}
+
+func (AnswerDDN) isEffect() {}
+func (NotifyS11) isEffect() {}
+func (Page) isEffect()      {}
 
 func (SendS1) isEffect()      {}
 func (FreeConn) isEffect()    {}

@@ -54,6 +54,10 @@ func (m *Machine) s11Response(e *S11Response) {
 		m.createSessionResponse(e, resp)
 		return
 	case *gtp.ModifyBearerResponse:
+		if m.s.Wait == WaitServiceMBR && m.s.Pending == e.Txn && e.Txn != 0 {
+			m.serviceMBRResponse(e, resp)
+			return
+		}
 		if m.s.Pending != e.Txn || e.Txn == 0 {
 			m.anomaly(e, "stale Modify Bearer Response")
 			return
@@ -84,6 +88,8 @@ func (m *Machine) s11Response(e *S11Response) {
 			&nas.PDNConnectivityReject{PTI: m.s.Attach.PTI, ESMCause: nas.ESMCauseNetworkFailure})
 	case m.s.Wait == WaitRAB && m.s.Pending == e.Txn:
 		m.releaseAccessBearersResponse(e, nil)
+	case m.s.Wait == WaitServiceMBR && m.s.Pending == e.Txn && e.Txn != 0:
+		m.serviceMBRResponse(e, nil)
 	case m.s.Pending == e.Txn && e.Txn != 0:
 		m.s.Pending = 0
 		m.touch()

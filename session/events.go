@@ -240,6 +240,18 @@ type Recovered struct {
 	Now time.Time
 }
 
+// DownlinkDataNotification is an SGW's Downlink Data Notification for this
+// subscriber (TS 29.274 §7.2.11.1, TS 23.401 §5.3.4.3 step 2a): the node
+// holds the request; the machine answers it with AnswerDDN carrying ID.
+type DownlinkDataNotification struct {
+	Now time.Time
+	ID  uint64
+	// EBI is the bearer that received the data (0: not given).
+	EBI uint8
+}
+
+func (e *DownlinkDataNotification) At() time.Time { return e.Now }
+
 func (e *InitialUEMessage) At() time.Time            { return e.Now }
 func (e *UplinkNASTransport) At() time.Time          { return e.Now }
 func (e *InitialContextSetupResponse) At() time.Time { return e.Now }
@@ -307,6 +319,8 @@ func eventName(ev Event) string {
 		return "Restarted"
 	case *Recovered:
 		return "Recovered"
+	case *DownlinkDataNotification:
+		return "DownlinkDataNotification"
 	case *nasEvent:
 		return "NAS"
 	}

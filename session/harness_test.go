@@ -90,6 +90,8 @@ type world struct {
 	transfer *Transfer
 	// the eNodeB side of the last INITIAL CONTEXT SETUP REQUEST.
 	icsEBIs []uint8
+	// ddn numbers the Downlink Data Notifications the SGW sent.
+	ddn     uint64
 	deleted bool
 	saved   []byte
 }
@@ -188,6 +190,12 @@ func (w *world) effect(e Effect) string {
 	case Transfer:
 		w.transfer = &e
 		return fmt.Sprintf("transfer to key %d: conn=%d imsi=%s", e.To, e.Event.Conn, e.Event.IMSI)
+	case AnswerDDN:
+		return fmt.Sprintf("S11 answer DDN id=%d teid=%#x cause=%v", e.ID, e.TEID, e.Cause)
+	case NotifyS11:
+		return fmt.Sprintf("S11 notify teid=%#x %s", e.TEID, gtpSummary(e.Msg))
+	case Page:
+		return fmt.Sprintf("page imsi=%s s-tmsi=%d/%#x tais=%v", e.IMSI, e.MMEC, e.MTMSI, e.TAIs)
 	}
 	return fmt.Sprintf("%T", e)
 }
@@ -348,6 +356,8 @@ func gtpSummary(m gtp.Message) string {
 		return fmt.Sprintf("DeleteSessionRequest lbi=%d", m.LinkedEBI)
 	case *gtp.ReleaseAccessBearersRequest:
 		return "ReleaseAccessBearersRequest"
+	case *gtp.DownlinkDataNotificationFailureIndication:
+		return "DownlinkDataNotificationFailureIndication cause=" + m.Cause.Value.String()
 	}
 	return fmt.Sprintf("%T", m)
 }

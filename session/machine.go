@@ -212,6 +212,8 @@ func (m *Machine) deregistered(ev Event) {
 			m.esmStatus(e, msg)
 		case *nas.TrackingAreaUpdateRequest:
 			m.trackingAreaUpdateRequest(e, msg)
+		case *nas.ExtendedServiceRequest:
+			m.extendedServiceRequest(e, msg)
 		case *nas.DetachAccept:
 			// TS 24.301 §5.5.2.3.2: only expected in
 			// EMM-DEREGISTERED-INITIATED; a late one after T3422 gave up.
@@ -293,6 +295,12 @@ func (m *Machine) registered(ev Event) {
 			m.esmStatus(e, msg)
 		case *nas.TrackingAreaUpdateRequest:
 			m.trackingAreaUpdateRequest(e, msg)
+		case *nas.ExtendedServiceRequest:
+			m.extendedServiceRequest(e, msg)
+		case *nas.TrackingAreaUpdateComplete:
+			m.tauComplete(e)
+		case *nas.GUTIReallocationComplete:
+			m.gutiReallocationComplete(e)
 		default:
 			m.notCompatible(e)
 		}
@@ -374,6 +382,8 @@ func (m *Machine) common(ev Event) {
 		m.nasNonDelivery(e)
 	case *IMSIResolved:
 		m.anomaly(e, "IMSI resolution not awaited")
+	case *DownlinkDataNotification:
+		m.downlinkDataNotification(e)
 	case *nasEvent:
 		m.notCompatible(e)
 	default:

@@ -36,6 +36,10 @@ var nasUplinkDecoder = nas.Decoder{Direction: nas.Uplink}
 func (m *Machine) initialUEMessage(e *InitialUEMessage) {
 	if m.s.ECM == ECMConnected && m.s.Conn != e.Conn {
 		m.releaseOldConnection()
+		if m.idleProc() {
+			// The procedure of the old connection cannot finish.
+			m.abortIdleProc("new_connection")
+		}
 	}
 	m.s.Conn, m.s.ECM, m.s.Releasing, m.s.Secure = e.Conn, ECMConnected, false, false
 	m.s.LastLocation = e.Location
@@ -181,8 +185,9 @@ func eeaOf(c *security.Context) security.EEA {
 // (or not successfully) integrity protected: before the secure exchange is
 // established only ATTACH REQUEST, IDENTITY RESPONSE (to a request for the
 // IMSI), AUTHENTICATION RESPONSE, AUTHENTICATION FAILURE, SECURITY MODE
-// REJECT, DETACH REQUEST, DETACH ACCEPT and TRACKING AREA UPDATE REQUEST are
-// processed; once it is established, nothing unprotected is.
+// REJECT, DETACH REQUEST, DETACH ACCEPT, TRACKING AREA UPDATE REQUEST and
+// (EXTENDED) SERVICE REQUEST are processed (their handlers answer a failed
+// check with a reject); once it is established, nothing unprotected is.
 func (m *Machine) acceptUnprotected(ev *nasEvent) bool {
 	if m.s.Secure {
 		m.anomaly(ev, "not integrity protected after the secure exchange was established: discarded (TS 24.301 §4.4.4.3)")
@@ -191,7 +196,7 @@ func (m *Machine) acceptUnprotected(ev *nasEvent) bool {
 	switch msg := ev.msg.(type) {
 	case *nas.AttachRequest, *nas.AuthenticationResponse, *nas.AuthenticationFailure,
 		*nas.SecurityModeReject, *nas.DetachRequestUEOriginating, *nas.DetachAccept,
-		*nas.TrackingAreaUpdateRequest:
+		*nas.TrackingAreaUpdateRequest, *nas.ExtendedServiceRequest:
 		return true
 	case *nas.IdentityResponse:
 		if msg.MobileIdentity.Type == nas.MobileIdentityIMSI {

@@ -17,7 +17,10 @@ import (
 //	   capabilities, NAS security context, vectors, subscription, PDN
 //	   connections and bearers, EMM/ECM state, procedure and retransmission
 //	   state, timer deadlines, S1 connection and S11 tunnel.
-//	2  issue #9: (handover) the handover in progress (Subscriber.HO).
+//	2  idle mode (issue #9): paging state, the service request count of
+//	   the GUTI reallocation policy, the TAU's active flag; timer T3413.
+//	   A version 1 record loads with these zero (no paging, no TAU).
+//	   (handover) the handover in progress (Subscriber.HO).
 const RecordVersion = 2
 
 // Subscriber is the record of one subscriber: everything the MME keeps
@@ -119,6 +122,23 @@ type Subscriber struct {
 	// echoed in the command once the SGW released the bearers
 	// (TS 23.401 §5.3.5 step 4).
 	ReleaseCause s1ap.Cause
+
+	// v2 (issue #9, idle mode)
+
+	// PagingAttempts is how many S1AP PAGINGs were sent for the
+	// downlink data being notified (0: not paging); PagingStart when the
+	// first went (TS 23.401 §5.3.4.3).
+	PagingAttempts uint8
+	PagingStart    time.Time
+	// ServiceRequests counts the service requests since the GUTI was
+	// allocated (Config.GUTIReallocation, TS 24.301 §5.4.1.1).
+	ServiceRequests uint32
+	// TAUActive: the TAU in progress sets the user plane up after TAU
+	// ACCEPT (active flag, or downlink data waiting, TS 24.301 §5.5.3.2.4;
+	// TS 23.401 §5.3.3.1 step 23); TAURelease: the MME releases the NAS
+	// signalling connection when the TAU ends (it came from ECM-IDLE
+	// without the active flag).
+	TAUActive, TAURelease bool
 
 	// v2 (issue #9, handover)
 	// HO is the handover in progress (Proc ProcX2Handover or ProcS1Handover).
@@ -334,6 +354,12 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	e.flag(s.DetachSwitchOff)
 	e.flag(s.DetachPurge)
 	appendCause(&e, s.ReleaseCause)
+	// v2 (issue #9, idle mode)
+	e.u8(s.PagingAttempts)
+	e.time(s.PagingStart)
+	e.u32(s.ServiceRequests)
+	e.flag(s.TAUActive)
+	e.flag(s.TAURelease)
 	// v2 (issue #9, handover)
 	appendHandover(&e, &s.HO)
 	return e.b
@@ -420,9 +446,10 @@ func UnmarshalRecord(b []byte) (*Subscriber, error) {
 func migrate(v uint8, body []byte) (*Subscriber, error) {
 	switch v {
 	case 1:
-		return decodeV1(body)
+		// v1 -> v2: the idle mode fields start zero (not paging, no TAU).
+		return decodeV1(body, false)
 	case 2:
-		return decodeRecord(body, 2)
+		return decodeV1(body, true)
 	}
 	return nil, fmt.Errorf("%w: %d (this node reads up to %d)", ErrRecordVersion, v, RecordVersion)
 }
@@ -432,11 +459,9 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 // cannot make the decoder allocate much.
 const maxList = 64
 
-func decodeV1(body []byte) (*Subscriber, error) { return decodeRecord(body, 1) }
-
-// decodeRecord decodes a record body of version v: the fields of version 1,
-// then those each later version appended (zero when v is older).
-func decodeRecord(body []byte, v uint8) (*Subscriber, error) {
+// decodeV1 decodes the version 1 fields and, if v2, the fields version 2
+// appended after them.
+func decodeV1(body []byte, v2 bool) (*Subscriber, error) {
 	d := &dec{b: body}
 	s := &Subscriber{}
 	s.IMSI = d.str("IMSI")
@@ -498,7 +523,7 @@ func decodeRecord(body []byte, v uint8) (*Subscriber, error) {
 			s.Deadlines[id] = d.time("deadline")
 		}
 	}
-	if running>>(numTimers+1) != 0 || running&1 != 0 {
+	if running>>(numTimers+1) != 0 || running&1 != 0 || (!v2 && running&(1<<T3413) != 0) {
 		d.fail("unknown timer bits")
 	}
 	s.Conn = ConnID(d.u32("conn"))
@@ -522,7 +547,12 @@ func decodeRecord(body []byte, v uint8) (*Subscriber, error) {
 	s.DetachSwitchOff = d.flag("switch off")
 	s.DetachPurge = d.flag("purge")
 	s.ReleaseCause = decodeCause(d)
-	if v >= 2 {
+	if v2 {
+		s.PagingAttempts = d.u8("paging attempts")
+		s.PagingStart = d.time("paging start")
+		s.ServiceRequests = d.u32("service requests")
+		s.TAUActive = d.flag("TAU active")
+		s.TAURelease = d.flag("TAU release")
 		// v2 (issue #9, handover)
 		decodeHandover(d, &s.HO)
 	}
@@ -622,9 +652,9 @@ func (s *Subscriber) check() error {
 		return bad("EMM state", uint8(s.EMM))
 	case s.ECM < ECMIdle || s.ECM > ECMConnected:
 		return bad("ECM state", uint8(s.ECM))
-	case s.Proc < ProcNone || int(s.Proc) >= len(procNames):
+	case s.Proc < ProcNone || s.Proc > lastProcedure:
 		return bad("procedure", uint8(s.Proc))
-	case s.Wait < WaitNone || int(s.Wait) >= len(waitNames):
+	case s.Wait < WaitNone || s.Wait > lastWait:
 		return bad("wait", uint8(s.Wait))
 	case s.Retx.Kind > RetxSMC || s.Retx.Timer > numTimers:
 		return bad("retransmission", uint8(s.Retx.Kind))

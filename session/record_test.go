@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"reflect"
@@ -50,6 +51,20 @@ func fullRecord() *Subscriber {
 	}
 	s.Deadlines[T3450] = t0.Add(6 * time.Second)
 	s.Deadlines[TMobileReachable] = t0.Add(time.Hour)
+	// v2 (issue #9, idle mode)
+	s.PagingAttempts, s.PagingStart, s.ServiceRequests = 2, t0.Add(time.Second), 7
+	s.TAUActive, s.TAURelease = true, true
+	s.Deadlines[T3413] = t0.Add(4 * time.Second)
+	return s
+}
+
+// fullRecordV1 is fullRecord as a version 1 record holds it: the fields
+// version 2 added are zero (the v1 -> v2 migration).
+func fullRecordV1() *Subscriber {
+	s := fullRecord()
+	s.PagingAttempts, s.PagingStart, s.ServiceRequests = 0, time.Time{}, 0
+	s.TAUActive, s.TAURelease = false, false
+	s.Deadlines[T3413] = time.Time{}
 	return s
 }
 
@@ -73,8 +88,27 @@ func TestRecordRoundTrip(t *testing.T) {
 // version 1 was current. It must load forever (DESIGN.md "State": every
 // later version migrates it).
 func TestRecordGoldenV1(t *testing.T) {
-	const path = "testdata/record-v1.hex"
-	if *updateGolden && RecordVersion == 1 {
+	got := loadGolden(t, 1)
+	if want := fullRecordV1(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 1 record loads differently:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestRecordGoldenV2 loads a record written by the version-2 encoder
+// (issue #9: paging, GUTI reallocation count, TAU flags, T3413).
+func TestRecordGoldenV2(t *testing.T) {
+	got := loadGolden(t, 2)
+	if want := fullRecord(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 2 record loads differently:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// loadGolden reads testdata/record-v<v>.hex (written with -update-golden
+// while v is current) and decodes it.
+func loadGolden(t *testing.T, v uint8) *Subscriber {
+	t.Helper()
+	path := fmt.Sprintf("testdata/record-v%d.hex", v)
+	if *updateGolden && RecordVersion == v {
 		if err := os.WriteFile(path, []byte(hex.EncodeToString(fullRecord().AppendBinary(nil))+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -87,17 +121,14 @@ func TestRecordGoldenV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b[0] != 1 {
-		t.Fatalf("golden record has version %d", b[0])
+	if b[0] != v {
+		t.Fatalf("golden record has version %d, want %d", b[0], v)
 	}
 	got, err := UnmarshalRecord(b)
 	if err != nil {
-		t.Fatalf("version 1 record no longer loads: %v", err)
+		t.Fatalf("version %d record no longer loads: %v", v, err)
 	}
-	want := fullRecord()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("version 1 record loads differently:\n got %+v\nwant %+v", got, want)
-	}
+	return got
 }
 
 func TestRecordCorrupt(t *testing.T) {

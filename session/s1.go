@@ -34,6 +34,11 @@ func (m *Machine) ueContextReleaseRequest(e *UEContextReleaseRequest) {
 		m.anomaly(e, "UE CONTEXT RELEASE REQUEST while the release is under way")
 		return
 	}
+	if m.idleProc() {
+		// TS 23.401 §5.3.5: the eNodeB gives the connection up; the
+		// procedure cannot finish and the UE goes ECM-IDLE.
+		m.abortIdleProc("s1_release:" + causeString(e.Cause))
+	}
 	m.abortHandover("s1_release_during_handover:" + causeString(e.Cause))
 	switch {
 	case m.s.Proc == ProcAttach:
@@ -102,6 +107,9 @@ func (m *Machine) ueContextReleaseComplete(e *UEContextReleaseComplete) {
 	if !m.s.Releasing {
 		m.anomaly(e, "UE CONTEXT RELEASE COMPLETE without a release command")
 	}
+	if m.idleProc() {
+		m.abortIdleProc("s1_released")
+	}
 	m.stopTimer(TS1Guard)
 	m.connectionGone()
 	if m.s.Proc == ProcS1Release {
@@ -133,6 +141,9 @@ func (m *Machine) s1ConnectionLost(e *S1ConnectionLost) {
 		return
 	}
 	m.stopTimer(TS1Guard)
+	if m.idleProc() {
+		m.abortIdleProc("s1_connection_lost:" + e.Reason)
+	}
 	m.abortHandover("s1_connection_lost:" + e.Reason)
 	switch {
 	case m.s.Proc == ProcAttach:
@@ -178,6 +189,10 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 		// procedure is aborted (TS 24.301 §5.4.2.7 b, §5.4.3.7 b,
 		// §5.4.4.6 b, §5.5.1.2.7 c, §6.6.1.2.6).
 		m.clearRetx()
+		if e.ID == T3450 && (m.s.Proc == ProcTAU || m.s.Proc == ProcGUTIReallocation) {
+			m.t3450ExpiredIdle()
+			return
+		}
 		if m.s.Proc != ProcAttach {
 			m.anomaly(e, e.ID.String()+" expired outside an attach")
 			return
@@ -207,6 +222,8 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 		m.implicitDetach()
 	case TS1Guard:
 		m.s1GuardExpired(e)
+	case T3413:
+		m.t3413Expired()
 	case TS1RelocPrep, TS1RelocOverall:
 		m.handoverTimer(e)
 	default:
@@ -228,6 +245,8 @@ func (m *Machine) s1GuardExpired(e *TimerExpired) {
 		}
 	case m.s.Proc == ProcAttach && m.s.Wait == WaitAttachComplete && !m.s.Attach.ICSDone:
 		m.abortAttach("ics_no_answer", true)
+	case m.s.Wait == WaitServiceICS:
+		m.failIdleProc("ics_no_answer", radioCause(s1ap.CauseRadioNetworkUnspecified))
 	default:
 		m.anomaly(e, "S1 guard expired with nothing awaited")
 	}
@@ -254,6 +273,9 @@ func (m *Machine) restarted(e *Restarted) {
 		m.outcome(ProcS1Release, false, "restart:"+e.Reason)
 		m.end()
 		m.releaseConnection(radioCause(s1ap.CauseRadioNetworkUnspecified))
+	case ProcServiceRequest, ProcTAU, ProcGUTIReallocation:
+		// The UE stays registered; it tries again from ECM-IDLE.
+		m.failIdleProc("restart:"+e.Reason, radioCause(s1ap.CauseRadioNetworkUnspecified))
 	case ProcX2Handover, ProcS1Handover:
 		m.abortHandover("restart:" + e.Reason)
 	}
@@ -285,9 +307,10 @@ func (m *Machine) recovered() {
 		m.end()
 	default:
 		p := m.s.Proc
-		if p != ProcS1Release {
+		if p != ProcS1Release && !m.idleProc() {
 			m.setEMM(EMMDeregistered)
 		}
+		m.s.TAUActive, m.s.TAURelease = false, false
 		m.s.Outstanding = 0
 		m.outcome(p, false, "node_restart")
 		m.end()

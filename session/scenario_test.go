@@ -122,6 +122,89 @@ func (w *world) run(d *datadriven.TestData) string {
 			break
 		}
 		w.uplink(msg, nas.IntegrityProtectedCiphered, &out)
+	case "ue-service-request":
+		// SERVICE REQUEST in INITIAL UE MESSAGE (TS 24.301 §8.2.25).
+		u := w.ue
+		w.conn++
+		pdu, count, err := u.sec.ProtectServiceRequest(nil)
+		if err != nil {
+			return err.Error()
+		}
+		u.firstUL = count
+		if _, ok := a["bad-mac"]; ok {
+			pdu[3] ^= 0xff
+		}
+		if v, ok := a["ksi"]; ok {
+			n, _ := strconv.Atoi(v)
+			pdu[1] = pdu[1]&0x1f | uint8(n)<<5
+		}
+		w.step(&InitialUEMessage{Now: w.now, Conn: w.conn, NAS: pdu, Location: w.loc(a)}, &out)
+	case "ue-esr":
+		// EXTENDED SERVICE REQUEST in INITIAL UE MESSAGE, integrity protected.
+		u := w.ue
+		typ := nas.PacketServicesViaS1
+		if v, ok := a["type"]; ok {
+			n, _ := strconv.Atoi(v)
+			typ = nas.ServiceType(n)
+		}
+		msg := &nas.ExtendedServiceRequest{ServiceType: typ, NASKeySetIdentifier: nas.NASKeySetIdentifier{KSI: u.ksi},
+			MTMSI: nas.MobileIdentity{Type: nas.MobileIdentityTMSI, TMSI: u.guti.MTMSI}}
+		w.conn++
+		sht := nas.IntegrityProtected
+		if _, ok := a["plain"]; ok {
+			sht = nas.Plain
+		} else {
+			u.firstUL = u.sec.ULCount()
+		}
+		w.step(&InitialUEMessage{Now: w.now, Conn: w.conn, NAS: u.uplink(msg, sht), Location: w.loc(a)}, &out)
+	case "ue-tau":
+		// TRACKING AREA UPDATE REQUEST: from ECM-IDLE in INITIAL UE MESSAGE
+		// (integrity protected), or on the connection with "on-conn".
+		u := w.ue
+		typ := nas.PeriodicUpdating
+		if _, ok := a["normal"]; ok {
+			typ = nas.TAUpdating
+		}
+		_, active := a["active"]
+		g := nas.GUTI{PLMN: testPLMN, MMEGroupID: 0x8001, MMECode: 1, MTMSI: 0xdeadbeef}
+		if u.guti != nil && a["guti"] != "unknown" {
+			g = *u.guti
+		}
+		ksi := uint8(nas.NoKeyAvailable)
+		if u.sec != nil {
+			ksi = u.ksi
+		}
+		msg := &nas.TrackingAreaUpdateRequest{EPSUpdateType: nas.EPSUpdateType{Active: active, Value: typ},
+			NASKeySetIdentifier: nas.NASKeySetIdentifier{KSI: ksi}, OldGUTI: g, UENetworkCapability: u.netCap}
+		if _, ok := a["on-conn"]; ok {
+			w.step(&UplinkNASTransport{Now: w.now, Conn: w.conn, NAS: u.uplink(msg, nas.IntegrityProtectedCiphered), Location: w.loc(a)}, &out)
+			break
+		}
+		sht := nas.IntegrityProtected
+		if _, ok := a["plain"]; ok || u.sec == nil {
+			sht = nas.Plain
+		} else {
+			u.firstUL = u.sec.ULCount()
+		}
+		w.conn++
+		w.step(&InitialUEMessage{Now: w.now, Conn: w.conn, NAS: u.uplink(msg, sht), Location: w.loc(a)}, &out)
+	case "ue-tau-complete":
+		acc, ok := last[*nas.TrackingAreaUpdateAccept](w.ue)
+		if !ok {
+			return "no TRACKING AREA UPDATE ACCEPT"
+		}
+		w.ue.guti = acc.GUTI
+		w.uplink(&nas.TrackingAreaUpdateComplete{}, nas.IntegrityProtectedCiphered, &out)
+	case "ue-guti-complete":
+		cmd, ok := last[*nas.GUTIReallocationCommand](w.ue)
+		if !ok {
+			return "no GUTI REALLOCATION COMMAND"
+		}
+		w.ue.guti = &cmd.GUTI
+		w.uplink(&nas.GUTIReallocationComplete{}, nas.IntegrityProtectedCiphered, &out)
+	case "sgw-ddn":
+		w.ddn++
+		w.step(&DownlinkDataNotification{Now: w.now, ID: w.ddn, EBI: 5}, &out)
 	case "ue-detach-accept":
 		w.uplink(&nas.DetachAccept{}, nas.IntegrityProtectedCiphered, &out)
 	case "ue-send":
@@ -236,7 +319,12 @@ func (w *world) run(d *datadriven.TestData) string {
 		w.step(ev, &out)
 	case "sgw-mbr":
 		req := w.popS11("ModifyBearerRequest")
-		w.step(&S11Response{Now: w.now, Txn: req.Txn, Msg: &gtp.ModifyBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}}, &out)
+		ev := &S11Response{Now: w.now, Txn: req.Txn, Msg: &gtp.ModifyBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}}
+		if v, ok := a["cause"]; ok {
+			n, _ := strconv.Atoi(v)
+			ev.Msg = &gtp.ModifyBearerResponse{Cause: gtp.Cause{Value: gtp.CauseValue(n)}}
+		}
+		w.step(ev, &out)
 	case "sgw-rab":
 		req := w.popS11("ReleaseAccessBearersRequest")
 		w.step(&S11Response{Now: w.now, Txn: req.Txn, Msg: &gtp.ReleaseAccessBearersResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}}, &out)
@@ -361,6 +449,12 @@ func (w *world) configure(k, v string) {
 		c.AuthVectors = uint32(n)
 	case "auth-always":
 		c.AuthenticateAlways = true
+	case "guti-reallocation":
+		n, _ := strconv.Atoi(v)
+		c.GUTIReallocation = uint32(n)
+	case "paging-attempts":
+		n, _ := strconv.Atoi(v)
+		c.PagingAttempts = uint8(n)
 	}
 }
 

@@ -92,13 +92,19 @@ const (
 	ProcDetachNetwork            // network-initiated detach, TS 24.301 §5.5.2.3, TS 23.401 §5.3.8.3-4
 	ProcS1Release                // S1 release, TS 23.401 §5.3.5
 	ProcDetachImplicit           // implicit detach, TS 24.301 §5.3.7, TS 23.401 §5.3.8.3
-	// issue #9, handover
+	// v2 (issue #9, idle mode)
+	ProcServiceRequest   // (extended) service request, TS 24.301 §5.6.1, TS 23.401 §5.3.4.1
+	ProcTAU              // tracking area update, TS 24.301 §5.5.3, TS 23.401 §5.3.3
+	ProcGUTIReallocation // GUTI reallocation, TS 24.301 §5.4.1
+	ProcPaging           // paging (an outcome only: paging runs beside the other procedures), TS 24.301 §5.6.2, TS 23.401 §5.3.4.3
+	// v2 (issue #9, handover)
 	ProcX2Handover // X2-based handover (path switch), TS 23.401 §5.5.1.1, TS 36.413 §8.4.4
 	ProcS1Handover // intra-MME S1-based handover, TS 23.401 §5.5.1.2, TS 36.413 §8.4.1-3
+	lastProcedure  = ProcS1Handover
 )
 
 var procNames = [...]string{"", "none", "attach", "detach_ue", "detach_network", "s1_release", "detach_implicit",
-	"x2_handover", "s1_handover"}
+	"service_request", "tau", "guti_reallocation", "paging", "x2_handover", "s1_handover"}
 
 func (p Procedure) String() string {
 	if p > 0 && int(p) < len(procNames) {
@@ -129,16 +135,23 @@ const (
 	WaitDetachAccept          // DETACH REQUEST sent, T3422 (TS 24.301 §5.5.2.3)
 	WaitRAB                   // Release Access Bearers Request sent (TS 23.401 §5.3.5)
 	WaitReleaseComplete       // UE CONTEXT RELEASE COMMAND sent (TS 36.413 §8.3.3)
+	// v2 (issue #9, idle mode)
+	WaitServiceICS          // INITIAL CONTEXT SETUP REQUEST sent to restore the bearers (TS 23.401 §5.3.4.1 step 4)
+	WaitServiceMBR          // Modify Bearer Request sent with the eNodeB F-TEIDs (TS 23.401 §5.3.4.1 step 8)
+	WaitTAUComplete         // TRACKING AREA UPDATE ACCEPT with a new GUTI sent, T3450 (TS 24.301 §5.5.3.2.4)
+	WaitGUTIReallocComplete // GUTI REALLOCATION COMMAND sent, T3450 (TS 24.301 §5.4.1.2)
 	// issue #9, handover
 	WaitPathSwitchMBR  // Modify Bearer Request for a PATH SWITCH REQUEST sent (TS 23.401 §5.5.1.1.2 step 2)
 	WaitHORequestAck   // HANDOVER REQUEST sent to the target, TS1RELOCprep (TS 36.413 §8.4.2)
 	WaitHONotify       // HANDOVER COMMAND sent to the source, TS1RELOCoverall (TS 36.413 §8.4.3)
 	WaitHOModifyBearer // Modify Bearer Request after HANDOVER NOTIFY sent (TS 23.401 §5.5.1.2.2 step 17)
+	lastWait           = WaitHOModifyBearer
 )
 
 var waitNames = [...]string{"", "none", "imsi_resolution", "identity_response", "aia", "authentication_response",
 	"security_mode_complete", "esm_information_response", "old_sessions_deleted", "ula", "create_session_response",
 	"attach_complete", "delete_session_response", "detach_accept", "release_access_bearers_response", "ue_context_release_complete",
+	"initial_context_setup_response", "modify_bearer_response", "tau_complete", "guti_reallocation_complete",
 	"path_switch_modify_bearer_response", "handover_request_acknowledge", "handover_notify", "handover_modify_bearer_response"}
 
 func (w Wait) String() string {

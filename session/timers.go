@@ -19,13 +19,15 @@ const (
 	TMobileReachable                    // UE entered ECM-IDLE (TS 24.301 §5.3.5, TS 23.401 §4.3.5.2)
 	TImplicitDetach                     // mobile reachable expired (TS 24.301 §5.3.5)
 	TS1Guard                            // S1AP answer awaited (INITIAL CONTEXT SETUP, UE CONTEXT RELEASE); implementation guard
-	// issue #9, handover
+	// v2 (issue #9, idle mode)
+	T3413 // paging sent (TS 24.301 §5.6.2.2, table 10.2.2)
+	// v2 (issue #9, handover)
 	TS1RelocPrep    // HANDOVER REQUEST sent, HANDOVER REQUEST ACKNOWLEDGE or FAILURE awaited (TS 36.413 §8.4.1.2 TS1RELOCprep)
 	TS1RelocOverall // HANDOVER COMMAND sent, HANDOVER NOTIFY awaited (TS 36.413 §8.4.1.2 TS1RELOCoverall)
 	numTimers       = TS1RelocOverall
 )
 
-var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard",
+var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard", "T3413",
 	"TS1RELOCprep", "TS1RELOCoverall"}
 
 func (t TimerID) String() string {
@@ -49,11 +51,17 @@ type TimerValues struct {
 	// and UE CONTEXT RELEASE COMPLETE (TS 36.413 leaves it to the
 	// implementation).
 	S1Guard time.Duration
+	// T3413 guards one paging attempt (TS 24.301 table 10.2.2: network
+	// dependent); 0 takes DefaultT3413.
+	T3413 time.Duration
 	// S1RelocPrep bounds the handover preparation at the target and
 	// S1RelocOverall the wait for HANDOVER NOTIFY (TS 36.413 §8.4.1.2
 	// names TS1RELOCprep and TS1RELOCoverall; the MME keeps its own).
 	S1RelocPrep, S1RelocOverall time.Duration
 }
+
+// DefaultT3413 is the paging timer used when TimerValues.T3413 is 0.
+const DefaultT3413 = 4 * time.Second
 
 // MaxRetransmissions is how many times a NAS message guarded by T3450,
 // T3460, T3470, T3422 or T3489 is retransmitted: the procedure is aborted
@@ -70,6 +78,7 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 		MobileReachable: t3412 + 4*time.Minute,
 		ImplicitDetach:  4 * time.Minute,
 		S1Guard:         5 * time.Second,
+		T3413:           DefaultT3413,
 		S1RelocPrep:     5 * time.Second, S1RelocOverall: 10 * time.Second,
 	}
 }
@@ -87,9 +96,10 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 //	mobile reachable  UE enters ECM-IDLE                   start implicit detach (§5.3.5, TS 23.401 §4.3.5.2)
 //	implicit detach   mobile reachable expired             detach implicitly, no NAS (§5.3.5, TS 23.401 §5.3.8.3)
 //	S1 guard          ICS REQUEST / RELEASE COMMAND sent   treat as failure / release locally (TS 36.413 §8.3)
+//	T3413             S1AP PAGING sent                     page again; last attempt: DDN Failure Indication (§5.6.2.2.2, TS 23.401 §5.3.4.3)
 //	TS1RELOCprep      HANDOVER REQUEST sent                HANDOVER PREPARATION FAILURE, target released (TS 36.413 §8.4.1.2)
 //	TS1RELOCoverall   HANDOVER COMMAND sent                target released, the UE stays at the source (TS 36.413 §8.4.1.2)
-var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard, TS1RelocPrep, TS1RelocOverall}
+var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard, T3413, TS1RelocPrep, TS1RelocOverall}
 
 func (v TimerValues) of(t TimerID) time.Duration {
 	switch t {
@@ -109,6 +119,11 @@ func (v TimerValues) of(t TimerID) time.Duration {
 		return v.ImplicitDetach
 	case TS1Guard:
 		return v.S1Guard
+	case T3413:
+		if v.T3413 == 0 {
+			return DefaultT3413
+		}
+		return v.T3413
 	case TS1RelocPrep:
 		return v.S1RelocPrep
 	case TS1RelocOverall:
