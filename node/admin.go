@@ -142,6 +142,7 @@ func (n *Node) httpHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, reps)
 	})
+	n.faultsHTTP(mux)
 	return mux
 }
 

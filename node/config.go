@@ -49,6 +49,8 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Actors   ActorsConfig   `yaml:"actors"`
 	Runtime  RuntimeConfig  `yaml:"runtime"`
+	// Faults is the fault-injection switch (issue #8), off by default.
+	Faults FaultsConfig `yaml:"faults"`
 }
 
 // RuntimeConfig tunes the Go runtime of the process (applied by `mme
@@ -416,6 +418,9 @@ func (c *Config) resolve() (*resolved, error) {
 	}
 	if c.Actors.Workers < 0 || c.Actors.Mailbox < 0 {
 		return nil, fieldError("actors", "negative size")
+	}
+	if err := c.Faults.validate("faults"); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

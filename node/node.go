@@ -80,6 +80,8 @@ type Node struct {
 	// recover are the keys restore found connected or in a procedure.
 	recover []supervision.Key
 
+	faults *faultSwitch
+
 	sgwFailed atomic.Bool
 	overload  overloadState
 	cfgMu     sync.Mutex // Reload
@@ -137,7 +139,12 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		return nil, err
 	}
 
-	// Actors and timers.
+	// Actors and timers. The fault injector always exists (disarmed:
+	// one atomic load per event) so that the admin API can arm it.
+	if opt.Faults == nil {
+		opt.Faults = supervision.NewFaultInjector(nil, nil)
+		n.opt.Faults = opt.Faults
+	}
 	workers := cfg.Actors.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -173,6 +180,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	}
 	// Subscribers stored by an earlier run.
 	if err := n.restore(); err != nil {
+		return nil, err
+	}
+	// The fault-injection switch (IMSIs of restored subscribers get
+	// their keys now).
+	if err := n.initFaults(); err != nil {
 		return nil, err
 	}
 	// S1.
@@ -326,11 +338,13 @@ func (n *Node) Reload(cfg Config) error {
 	old := n.cfg
 	if cfg.PLMN != old.PLMN || cfg.MMEGI != old.MMEGI || cfg.MMEC != old.MMEC || cfg.Store != old.Store ||
 		cfg.S11.Local != old.S11.Local || cfg.HTTP != old.HTTP {
-		return errors.New("node: reload: only tais, relative_capacity, nas, security and name change without a restart")
+		return errors.New("node: reload: only tais, relative_capacity, nas, security, name and faults change without a restart")
 	}
 	n.cfg.TAIs, n.cfg.RelativeCapacity, n.cfg.NAS, n.cfg.Security, n.cfg.Name = cfg.TAIs, cfg.RelativeCapacity, cfg.NAS, cfg.Security, cfg.Name
 	n.res = res
 	n.scfg.Store(n.cfg.sessionConfig(res))
 	n.mmeConfigurationUpdate()
+	n.cfg.Faults = cfg.Faults
+	n.SetFaults(cfg.Faults)
 	return nil
 }

@@ -190,6 +190,14 @@ func (p *pendingIMSIs) stored(k supervision.Key) {
 // once its record is durable), so checking them in this order is enough;
 // the re-check under the lock settles two first messages racing.
 func (n *Node) keyForIMSI(imsi string) (supervision.Key, error) {
+	k, err := n.keyForIMSI0(imsi)
+	if err == nil {
+		n.faults.keyedIMSI(imsi, k)
+	}
+	return k, err
+}
+
+func (n *Node) keyForIMSI0(imsi string) (supervision.Key, error) {
 	if k, ok := n.pending.get(imsi); ok {
 		return k, nil
 	}

@@ -94,6 +94,18 @@ func (f *FaultInjector) Injected() uint64 {
 	return f.count.Load()
 }
 
+// Marked reports whether key's next event will crash (CrashKey was called
+// and that event has not come yet).
+func (f *FaultInjector) Marked(key Key) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.keys[key]
+	return ok
+}
+
 // Disarm clears every marked key and the rate.
 func (f *FaultInjector) Disarm() {
 	f.mu.Lock()
