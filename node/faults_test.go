@@ -58,8 +58,8 @@ func faultsCall(t *testing.T, method, url, body string) (int, node.FaultsView, s
 }
 
 // The switch from the configuration crashes a listed IMSI on its first
-// event, before the subscriber exists (its ATTACH REQUEST is lost; the
-// UE's next attempt succeeds); the admin API shows, sets and clears it;
+// event, before the subscriber exists (its ATTACH REQUEST is lost, its
+// new S1 connection released; the UE's next attempt succeeds); the admin API shows, sets and clears it;
 // metrics count the injected crashes.
 func TestFaultsSwitch(t *testing.T) {
 	l := newLab(t, func(c *node.Config) {
@@ -87,7 +87,9 @@ func TestFaultsSwitch(t *testing.T) {
 	if _, v, _ := faultsCall(t, "GET", base, ""); len(v.IMSIs) != 0 || v.Injected != 1 {
 		t.Errorf("after the crash: %+v", v)
 	}
-	// T3410 expiry in the UE: it attaches again on a new connection.
+	// The connection the lost message opened is released at once (no
+	// T3410 wait); the UE attaches again on a new connection (T3411).
+	u.releaseComplete()
 	u.attach()
 	other.attach()
 

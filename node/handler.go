@@ -325,6 +325,7 @@ func (q *effectQueue) waitIdle() {
 func (h *handler) Restart(worker int, key supervision.Key, ev any, rep supervision.CrashReport) {
 	n := (*Node)(h)
 	w := n.workers[worker]
+	conns := n.crashConns(w, key, ev)
 	if _, ok := w.cache[key]; ok {
 		delete(w.cache, key)
 		n.m.cached.Dec()
@@ -332,6 +333,8 @@ func (h *handler) Restart(worker int, key supervision.Key, ev any, rep supervisi
 	w.effects.waitIdle()
 	ent := n.machine(w, key)
 	n.step(w, key, ent, &session.Restarted{Now: time.Now(), Reason: rep.Reason})
+	n.releaseOrphanConns(w, key, conns)
+	n.rearmTimers(key, ent)
 }
 
 // Quarantine implements supervision.Handler: a subscriber that crashed
