@@ -157,6 +157,9 @@ type StoreConfig struct {
 	// MemTableMB and CacheMB size badger's memtables and block cache.
 	MemTableMB int `yaml:"memtable_mb"`
 	CacheMB    int `yaml:"cache_mb"`
+	// CrashReports is how many crash reports the store keeps, the oldest
+	// rotated out (default 1000; `mme demo --chaos` keeps every one).
+	CrashReports int `yaml:"crash_reports"`
 }
 
 // HTTPConfig is the operations endpoint: /metrics, /healthz, /readyz and
@@ -399,6 +402,9 @@ func (c *Config) resolve() (*resolved, error) {
 	}
 	if c.Store.MemTableMB < 0 || c.Store.CacheMB < 0 {
 		return nil, fieldError("store", "negative size")
+	}
+	if c.Store.CrashReports < 0 || c.Store.CrashReports > 1_000_000 {
+		return nil, fieldError("store.crash_reports", "%d outside 0..1000000 (0: the default, 1000)", c.Store.CrashReports)
 	}
 	if c.HTTP.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.HTTP.Listen); err != nil {

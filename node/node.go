@@ -113,7 +113,8 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	}()
 
 	// Store.
-	so := store.Options{SyncWrites: cfg.Store.SyncWrites, Metrics: n.reg, Logger: n.log.With("subsystem", "store")}
+	so := store.Options{SyncWrites: cfg.Store.SyncWrites, CrashLogSize: cfg.Store.CrashReports,
+		Metrics: n.reg, Logger: n.log.With("subsystem", "store")}
 	if res.storeInMem {
 		so.InMemory = true
 	} else {

@@ -290,12 +290,12 @@ security:
   integrity: %s
   ciphering: %s
 store:
-  dir: %s
+  dir: %s%s
 http:
   listen: 127.0.0.1:0
 log:
   level: warn
-`, o.Transport, sgw, hss, list(o.Integrity), list(o.Ciphering), filepath.Join(dir, "mme-store")) + chaosConfig(o)
+`, o.Transport, sgw, hss, list(o.Integrity), list(o.Ciphering), filepath.Join(dir, "mme-store"), chaosStoreConfig(o)) + chaosConfig(o)
 }
 
 // spawn starts `exe args...` with its output in NAME.log; with a ready

@@ -68,6 +68,16 @@ func chaosConfig(o demoOptions) string {
 	return fmt.Sprintf("faults:\n  enabled: true\n  rate: %s\n", strconv.FormatFloat(o.Chaos, 'f', -1, 64))
 }
 
+// chaosStoreConfig keeps every crash report of the run (the store's
+// default keeps the newest 1,000), so that `mme ctl crashes` lists as many
+// as the MME's crash metric counts.
+func chaosStoreConfig(o demoOptions) string {
+	if o.Chaos <= 0 {
+		return ""
+	}
+	return "\n  crash_reports: 1000000"
+}
+
 // chaosRetryWindow is how long the UEs are given after the attach phase
 // to recover from crashes: a failed attach costs T3411 (shortened to 200 ms),
 // and a UE can be hit more than once.
