@@ -160,7 +160,16 @@ type StoreConfig struct {
 	// CrashReports is how many crash reports the store keeps, the oldest
 	// rotated out (default 1000; `mme demo --chaos` keeps every one).
 	CrashReports int `yaml:"crash_reports"`
+	// Persist false turns persistence off: subscriber records live in Go
+	// maps only, with no badger write at all (metadata and crash reports
+	// go to an in-memory badger); nothing survives a restart. For
+	// measuring what the store costs (docs/performance.md); unlike dir
+	// "memory", which runs badger's whole write path in RAM. Default true.
+	Persist *bool `yaml:"persist"`
 }
+
+// Persistent reports whether subscriber records go to the store.
+func (s StoreConfig) Persistent() bool { return s.Persist == nil || *s.Persist }
 
 // HTTPConfig is the operations endpoint: /metrics, /healthz, /readyz and
 // the admin API.

@@ -48,22 +48,25 @@ type Options struct {
 // tree (docs/design/node.md). New binds every socket and loads the store;
 // Run runs until its context ends and shuts down in order.
 type Node struct {
-	cfg    Config
-	res    *resolved
-	scfg   atomic.Pointer[session.Config]
-	log    *slog.Logger
-	opt    Options
-	reg    *prometheus.Registry
-	m      *metrics
-	store  *store.Store
-	crash  supervision.CrashLog
-	actors *supervision.Actors
-	timers *supervision.Timers
-	s1     *transport.Endpoint
-	s11    *s11.Endpoint
-	s6a    *peer.Client
-	http   *http.Server
-	httpLn net.Listener
+	cfg   Config
+	res   *resolved
+	scfg  atomic.Pointer[session.Config]
+	log   *slog.Logger
+	opt   Options
+	reg   *prometheus.Registry
+	m     *metrics
+	store *store.Store
+	// records holds the subscriber records: the store, or volatile maps
+	// with store.persist false.
+	records recordStore
+	crash   supervision.CrashLog
+	actors  *supervision.Actors
+	timers  *supervision.Timers
+	s1      *transport.Endpoint
+	s11     *s11.Endpoint
+	s6a     *peer.Client
+	http    *http.Server
+	httpLn  net.Listener
 
 	sup   *supervision.Supervisor
 	s1sup *supervision.Supervisor
@@ -115,7 +118,7 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	// Store.
 	so := store.Options{SyncWrites: cfg.Store.SyncWrites, CrashLogSize: cfg.Store.CrashReports,
 		Metrics: n.reg, Logger: n.log.With("subsystem", "store")}
-	if res.storeInMem {
+	if res.storeInMem || !cfg.Store.Persistent() {
 		so.InMemory = true
 	} else {
 		if err := os.MkdirAll(cfg.Store.Dir, 0o755); err != nil {
@@ -133,6 +136,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.crash = n.store.CrashLog()
+	n.records = n.store
+	if !cfg.Store.Persistent() {
+		n.records = newVolatileRecords()
+		n.log.Warn("node: store.persist is false: subscriber records are not stored (nothing survives a restart)")
+	}
 	if n.keys, err = newCounterAlloc(n.store, "node.next_key", idBlock); err != nil {
 		return nil, err
 	}
@@ -326,6 +334,13 @@ func (n *Node) runHTTP(ctx context.Context) error {
 	}
 }
 
+// sameStore compares store sections by value.
+func sameStore(a, b StoreConfig) bool {
+	pa, pb := a.Persistent(), b.Persistent()
+	a.Persist, b.Persist = nil, nil
+	return a == b && pa == pb
+}
+
 // Reload applies a new configuration's served TAIs and relative capacity
 // (SIGHUP) and tells the eNodeBs with MME CONFIGURATION UPDATE
 // (TS 36.413 §8.7.5). Other changes need a restart and are refused.
@@ -337,7 +352,7 @@ func (n *Node) Reload(cfg Config) error {
 	n.cfgMu.Lock()
 	defer n.cfgMu.Unlock()
 	old := n.cfg
-	if cfg.PLMN != old.PLMN || cfg.MMEGI != old.MMEGI || cfg.MMEC != old.MMEC || cfg.Store != old.Store ||
+	if cfg.PLMN != old.PLMN || cfg.MMEGI != old.MMEGI || cfg.MMEC != old.MMEC || !sameStore(cfg.Store, old.Store) ||
 		cfg.S11.Local != old.S11.Local || cfg.HTTP != old.HTTP {
 		return errors.New("node: reload: only tais, relative_capacity, nas, security, name and faults change without a restart")
 	}

@@ -201,7 +201,7 @@ func (n *Node) keyForIMSI0(imsi string) (supervision.Key, error) {
 	if k, ok := n.pending.get(imsi); ok {
 		return k, nil
 	}
-	k, err := n.store.Lookup(idxIMSI, []byte(imsi))
+	k, err := n.records.Lookup(idxIMSI, []byte(imsi))
 	if err == nil {
 		return supervision.Key(k), nil
 	}
@@ -228,7 +228,7 @@ func (n *Node) keyForIMSI0(imsi string) (supervision.Key, error) {
 // keyForMTMSI returns the key whose record holds the M-TMSI (ours: the
 // GUMMEI was checked by the caller).
 func (n *Node) keyForMTMSI(mtmsi uint32) (supervision.Key, bool) {
-	k, err := n.store.Lookup(idxMTMSI, binary.BigEndian.AppendUint32(nil, mtmsi))
+	k, err := n.records.Lookup(idxMTMSI, binary.BigEndian.AppendUint32(nil, mtmsi))
 	if err != nil {
 		return 0, false
 	}

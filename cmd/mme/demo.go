@@ -48,6 +48,10 @@ type demoOptions struct {
 	// Chaos is the MME's fault-injection rate in crashes per second
 	// (0: off; demo_chaos.go).
 	Chaos float64
+	// NoPersist runs the MME with store.persist false (records in memory
+	// maps, no badger writes): the "store off" side of
+	// docs/performance.md "Store on vs off".
+	NoPersist bool
 	// Timeout bounds each child's start and the whole load run.
 	StartTimeout time.Duration
 	RunTimeout   time.Duration
@@ -95,6 +99,7 @@ Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab
 	f.BoolVar(&o.Quiet, "quiet", false, "no progress line")
 	f.BoolVar(&o.Idle, "idle", false, "release the UEs to ECM-IDLE while they are held attached (scenario demo-idle)")
 	f.Float64Var(&o.Chaos, "chaos", 0, "crash this many random subscriber steps per second in the MME (fault injection; retries expected to recover every UE)")
+	f.BoolVar(&o.NoPersist, "no-persist", false, "run the MME with persistence off (store.persist: false; to measure what the store costs)")
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long each process may take to become ready")
 	f.DurationVar(&o.RunTimeout, "run-timeout", 30*time.Minute, "bound of the load run")
 	return c

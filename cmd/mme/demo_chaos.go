@@ -68,14 +68,18 @@ func chaosConfig(o demoOptions) string {
 	return fmt.Sprintf("faults:\n  enabled: true\n  rate: %s\n", strconv.FormatFloat(o.Chaos, 'f', -1, 64))
 }
 
-// chaosStoreConfig keeps every crash report of the run (the store's
+// chaosStoreConfig keeps every crash report of a chaos run (the store's
 // default keeps the newest 1,000), so that `mme ctl crashes` lists as many
-// as the MME's crash metric counts.
+// as the MME's crash metric counts; --no-persist turns persistence off.
 func chaosStoreConfig(o demoOptions) string {
-	if o.Chaos <= 0 {
-		return ""
+	var s string
+	if o.Chaos > 0 {
+		s += "\n  crash_reports: 1000000"
 	}
-	return "\n  crash_reports: 1000000"
+	if o.NoPersist {
+		s += "\n  persist: false"
+	}
+	return s
 }
 
 // chaosRetryWindow is how long the UEs are given after the attach phase
