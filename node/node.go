@@ -268,6 +268,9 @@ func (n *Node) closeAll() {
 		for _, w := range n.workers {
 			w.effects.waitIdle()
 		}
+		if v, ok := n.records.(*volatileRecords); ok {
+			v.close()
+		}
 		if n.store != nil {
 			_ = n.store.Close()
 		}

@@ -24,10 +24,16 @@ var _ recordStore = (*store.Store)(nil)
 // persistence off (store.persist: false). There are no badger writes at
 // all for records — no group-commit writer, no transaction, no LSM — so it
 // measures what the store costs (docs/performance.md "Store on vs off"), and
-// nothing survives a process exit. PutAsync acknowledges at once. Unlike
+// nothing survives a process exit. PutAsync applies the write at once and
+// acknowledges it, in order, on an acknowledging goroutine, as the store's
+// writer does: the effects of a step then run off the actor's worker in
+// both modes, so that on and off differ only by the store's work. Unlike
 // store.dir "memory" (badger in memory: the same write path as on disk,
 // without the files) this is not the store at all. Safe for concurrent use.
 type volatileRecords struct {
+	acks chan func(error)
+	done chan struct{}
+
 	mu   sync.RWMutex
 	recs map[uint64]volatileEntry
 	idx  map[string]uint64 // index byte + value → key
@@ -39,7 +45,21 @@ type volatileEntry struct {
 }
 
 func newVolatileRecords() *volatileRecords {
-	return &volatileRecords{recs: map[uint64]volatileEntry{}, idx: map[string]uint64{}}
+	v := &volatileRecords{recs: map[uint64]volatileEntry{}, idx: map[string]uint64{},
+		acks: make(chan func(error), 2048), done: make(chan struct{})}
+	go func() {
+		defer close(v.done)
+		for f := range v.acks {
+			f(nil)
+		}
+	}()
+	return v
+}
+
+// close acknowledges what is queued and stops the acknowledging goroutine.
+func (v *volatileRecords) close() {
+	close(v.acks)
+	<-v.done
 }
 
 func volatileIdxKey(index uint8, value []byte) string {
@@ -57,8 +77,8 @@ func (v *volatileRecords) Get(key uint64) ([]byte, error) {
 }
 
 // PutAsync replaces key's record and index entries (entries another key
-// took over are left to it, as the store does) and calls done(nil) before
-// it returns.
+// took over are left to it, as the store does); done(nil) follows on the
+// acknowledging goroutine, in submission order.
 func (v *volatileRecords) PutAsync(key uint64, rec []byte, idx []store.IndexEntry, done func(error)) {
 	if len(rec) > store.MaxRecordSize {
 		done(store.ErrTooLarge)
@@ -75,7 +95,7 @@ func (v *volatileRecords) PutAsync(key uint64, rec []byte, idx []store.IndexEntr
 		v.idx[volatileIdxKey(x.Index, x.Value)] = key
 	}
 	v.mu.Unlock()
-	done(nil)
+	v.acks <- done
 }
 
 func (v *volatileRecords) dropIndexLocked(key uint64) {
