@@ -25,13 +25,17 @@ var chaosUEs = flag.Int("chaos.ues", 10000, "UEs of TestChaosFaultInjectionUnder
 // fails towards the UE: its attach rejected (#17 network failure, the
 // restarted machine failing the procedure), its connection released (the
 // restart releasing a connection the reloaded record does not know, or a
-// detach completed locally before DETACH ACCEPT).
+// detach completed locally before DETACH ACCEPT), or its lost message
+// timing out in the UE (T3410).
 var chaosFailureCauses = map[string]bool{
 	"attach_reject:#17":                                    true,
 	"released_during_attach:nas:unspecified":               true,
 	"released_during_attach:nas:detach":                    true,
 	"released_before_detach_accept":                        true,
 	"error_indication:radioNetwork:unknown-mme-ue-s1ap-id": true,
+	// A lost uplink message on a connection the restarted machine still
+	// holds: the UE's guard timer ends the attempt, then it retries.
+	"T3410_expiry": true,
 }
 
 // TestChaosFaultInjectionUnderLoad is issue #8's acceptance: fault
