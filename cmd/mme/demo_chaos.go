@@ -24,8 +24,8 @@ import (
 // subscriber restarted from its stored record: its procedure in progress
 // fails, nobody else's. The UEs retry (T3410, T3411 of TS 24.301
 // §5.5.1.2.6; T3421 retransmissions of §5.5.2.2.4), so every UE still ends
-// attached and then detached (a crash during a detach completes it locally
-// and releases the UE before DETACH ACCEPT: that UE detaches locally); the summary shows how many crashes were
+// attached and then detached (a crash while a detach waits for the SGW
+// completes it locally, with DETACH ACCEPT); the summary shows how many crashes were
 // injected and that the MME process survived them.
 
 // DemoChaos is the chaos part of the demo's report.
