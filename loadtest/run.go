@@ -68,6 +68,7 @@ func (s *Sim) run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	defer ep.Close()
+	s.ep = ep
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -138,7 +139,7 @@ func (s *Sim) associate(ctx context.Context, ep *transport.Endpoint) {
 		}
 		_, out := a.Streams()
 		l.outStream = out
-		l.out = a
+		l.out = newAssocUplink(a)
 	})
 }
 
@@ -248,6 +249,10 @@ func (s *Sim) runPhase(ctx context.Context, ph *Phase) {
 		p, _ := ParseProcedure(ph.Procedure)
 		switch p {
 		case ProcS1Setup:
+			if ph.Redial {
+				s.redialLinks(ctx)
+				return
+			}
 			s.forLinks(32, func(l *link) {
 				if l.out != nil {
 					s.setupLink(ctx, l)

@@ -149,6 +149,11 @@ type Phase struct {
 	// Reattach lets an attach start from EMM-REGISTERED (the UE forgets
 	// its registration, as after losing power).
 	Reattach bool `yaml:"reattach"`
+	// Redial, with procedure s1_setup, makes every eNodeB drop its S1
+	// associations, dial the MMEs again (retrying while one restarts) and
+	// run S1 Setup: the eNodeBs re-establishing S1 after an MME restart,
+	// the UEs keeping their registrations and security contexts.
+	Redial bool `yaml:"redial"`
 	// Cancel makes an S1 handover end with HANDOVER CANCEL instead of
 	// executing (TS 36.413 §8.4.5).
 	Cancel bool `yaml:"cancel"`

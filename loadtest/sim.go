@@ -21,6 +21,7 @@ import (
 // links to the MMEs of the pool, and the workers that drive them.
 type Sim struct {
 	cfg  Config
+	ep   *transport.Endpoint // the S1 endpoint of the run (redialLinks)
 	sc   *Scenario
 	log  *slog.Logger
 	seed uint64

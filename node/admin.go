@@ -142,6 +142,7 @@ func (n *Node) httpHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, reps)
 	})
+	n.faultsHTTP(mux)
 	return mux
 }
 
@@ -155,7 +156,7 @@ func (n *Node) keyOfIMSI(imsi string) (supervision.Key, error) {
 	if k, ok := n.pending.get(imsi); ok {
 		return k, nil
 	}
-	k, err := n.store.Lookup(idxIMSI, []byte(imsi))
+	k, err := n.records.Lookup(idxIMSI, []byte(imsi))
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("%w: %s", ErrUnknownSubscriber, n.redactIMSI(imsi))
 	}

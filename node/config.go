@@ -49,6 +49,8 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Actors   ActorsConfig   `yaml:"actors"`
 	Runtime  RuntimeConfig  `yaml:"runtime"`
+	// Faults is the fault-injection switch (issue #8), off by default.
+	Faults FaultsConfig `yaml:"faults"`
 }
 
 // RuntimeConfig tunes the Go runtime of the process (applied by `mme
@@ -171,7 +173,19 @@ type StoreConfig struct {
 	// MemTableMB and CacheMB size badger's memtables and block cache.
 	MemTableMB int `yaml:"memtable_mb"`
 	CacheMB    int `yaml:"cache_mb"`
+	// CrashReports is how many crash reports the store keeps, the oldest
+	// rotated out (default 1000; `mme demo --chaos` keeps every one).
+	CrashReports int `yaml:"crash_reports"`
+	// Persist false turns persistence off: subscriber records live in Go
+	// maps only, with no badger write at all (metadata and crash reports
+	// go to an in-memory badger); nothing survives a restart. For
+	// measuring what the store costs (docs/performance.md); unlike dir
+	// "memory", which runs badger's whole write path in RAM. Default true.
+	Persist *bool `yaml:"persist"`
 }
+
+// Persistent reports whether subscriber records go to the store.
+func (s StoreConfig) Persistent() bool { return s.Persist == nil || *s.Persist }
 
 // HTTPConfig is the operations endpoint: /metrics, /healthz, /readyz and
 // the admin API.
@@ -418,6 +432,9 @@ func (c *Config) resolve() (*resolved, error) {
 	if c.Store.MemTableMB < 0 || c.Store.CacheMB < 0 {
 		return nil, fieldError("store", "negative size")
 	}
+	if c.Store.CrashReports < 0 || c.Store.CrashReports > 1_000_000 {
+		return nil, fieldError("store.crash_reports", "%d outside 0..1000000 (0: the default, 1000)", c.Store.CrashReports)
+	}
 	if c.HTTP.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.HTTP.Listen); err != nil {
 			return nil, fieldError("http.listen", "%q: %v", c.HTTP.Listen, err)
@@ -436,6 +453,9 @@ func (c *Config) resolve() (*resolved, error) {
 	}
 	if c.Actors.Workers < 0 || c.Actors.Mailbox < 0 {
 		return nil, fieldError("actors", "negative size")
+	}
+	if err := c.Faults.validate("faults"); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

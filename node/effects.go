@@ -278,7 +278,7 @@ func (n *Node) resolveIMSI(key supervision.Key, imsi string) {
 	ev := &session.IMSIResolved{Now: time.Now(), IMSI: imsi}
 	if k, ok := n.pending.get(imsi); ok && k != key {
 		ev.Key, ev.Found = uint64(k), true
-	} else if k, err := n.store.Lookup(idxIMSI, []byte(imsi)); err == nil && supervision.Key(k) != key {
+	} else if k, err := n.records.Lookup(idxIMSI, []byte(imsi)); err == nil && supervision.Key(k) != key {
 		ev.Key, ev.Found = k, true
 	} else if !ok {
 		// This key takes the IMSI: later INITIAL UE MESSAGEs with it come here.

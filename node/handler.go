@@ -93,7 +93,7 @@ func (n *Node) machine(w *worker, key supervision.Key) *entry {
 		return ent
 	}
 	var m *session.Machine
-	rec, err := n.store.Get(uint64(key))
+	rec, err := n.records.Get(uint64(key))
 	switch {
 	case err == nil:
 		m, err = session.Load(n.scfg.Load(), n, uint64(key), rec)
@@ -201,7 +201,7 @@ func (n *Node) flush(w *worker, key supervision.Key, ent *entry) {
 		m.Advance()
 		delete(w.cache, key)
 		n.m.cached.Dec()
-		if err := n.store.Delete(uint64(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := n.records.Delete(uint64(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			n.m.persistFailures.Inc()
 			n.log.Error("node: delete record", "key", uint64(key), "err", err)
 		}
@@ -228,7 +228,7 @@ func (n *Node) flush(w *worker, key supervision.Key, ent *entry) {
 		b.evict, b.evictGen = m.Evictable(), ent.gen
 		w.effects.push(b)
 		n.m.persists.Inc()
-		n.store.PutAsync(uint64(key), w.rec, idx, func(err error) {
+		n.records.PutAsync(uint64(key), w.rec, idx, func(err error) {
 			if err != nil {
 				// Not durable: nothing of the step may be said (write
 				// before speak). The machine in memory is ahead of the
@@ -325,6 +325,7 @@ func (q *effectQueue) waitIdle() {
 func (h *handler) Restart(worker int, key supervision.Key, ev any, rep supervision.CrashReport) {
 	n := (*Node)(h)
 	w := n.workers[worker]
+	conns := n.crashConns(w, key, ev)
 	if _, ok := w.cache[key]; ok {
 		delete(w.cache, key)
 		n.m.cached.Dec()
@@ -332,6 +333,8 @@ func (h *handler) Restart(worker int, key supervision.Key, ev any, rep supervisi
 	w.effects.waitIdle()
 	ent := n.machine(w, key)
 	n.step(w, key, ent, &session.Restarted{Now: time.Now(), Reason: rep.Reason})
+	n.releaseOrphanConns(w, key, conns)
+	n.rearmTimers(key, ent)
 }
 
 // Quarantine implements supervision.Handler: a subscriber that crashed
@@ -347,7 +350,7 @@ func (h *handler) Quarantine(worker int, key supervision.Key, rep supervision.Cr
 	}
 	w.effects.waitIdle()
 	n.timers.StopAll(key)
-	rec, err := n.store.Get(uint64(key))
+	rec, err := n.records.Get(uint64(key))
 	if err == nil {
 		if s, err := session.UnmarshalRecord(rec); err == nil {
 			if s.EMM == session.EMMRegistered {
@@ -367,7 +370,7 @@ func (h *handler) Quarantine(worker int, key supervision.Key, rep supervision.Cr
 			}
 		}
 	}
-	if err := n.store.Delete(uint64(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := n.records.Delete(uint64(key)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		n.log.Error("node: quarantine: delete record", "key", uint64(key), "err", err)
 	}
 	n.m.quarantined.Inc()

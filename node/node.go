@@ -48,22 +48,25 @@ type Options struct {
 // tree (docs/design/node.md). New binds every socket and loads the store;
 // Run runs until its context ends and shuts down in order.
 type Node struct {
-	cfg    Config
-	res    *resolved
-	scfg   atomic.Pointer[session.Config]
-	log    *slog.Logger
-	opt    Options
-	reg    *prometheus.Registry
-	m      *metrics
-	store  *store.Store
-	crash  supervision.CrashLog
-	actors *supervision.Actors
-	timers *supervision.Timers
-	s1     *transport.Endpoint
-	s11    *s11.Endpoint
-	s6a    *peer.Client
-	http   *http.Server
-	httpLn net.Listener
+	cfg   Config
+	res   *resolved
+	scfg  atomic.Pointer[session.Config]
+	log   *slog.Logger
+	opt   Options
+	reg   *prometheus.Registry
+	m     *metrics
+	store *store.Store
+	// records holds the subscriber records: the store, or volatile maps
+	// with store.persist false.
+	records recordStore
+	crash   supervision.CrashLog
+	actors  *supervision.Actors
+	timers  *supervision.Timers
+	s1      *transport.Endpoint
+	s11     *s11.Endpoint
+	s6a     *peer.Client
+	http    *http.Server
+	httpLn  net.Listener
 
 	sup   *supervision.Supervisor
 	s1sup *supervision.Supervisor
@@ -82,6 +85,8 @@ type Node struct {
 	admitLimit int
 	// recover are the keys restore found connected or in a procedure.
 	recover []supervision.Key
+
+	faults *faultSwitch
 
 	sgwFailed atomic.Bool
 	overload  overloadState
@@ -114,8 +119,9 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	}()
 
 	// Store.
-	so := store.Options{SyncWrites: cfg.Store.SyncWrites, Metrics: n.reg, Logger: n.log.With("subsystem", "store")}
-	if res.storeInMem {
+	so := store.Options{SyncWrites: cfg.Store.SyncWrites, CrashLogSize: cfg.Store.CrashReports,
+		Metrics: n.reg, Logger: n.log.With("subsystem", "store")}
+	if res.storeInMem || !cfg.Store.Persistent() {
 		so.InMemory = true
 	} else {
 		if err := os.MkdirAll(cfg.Store.Dir, 0o755); err != nil {
@@ -133,6 +139,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.crash = n.store.CrashLog()
+	n.records = n.store
+	if !cfg.Store.Persistent() {
+		n.records = newVolatileRecords()
+		n.log.Warn("node: store.persist is false: subscriber records are not stored (nothing survives a restart)")
+	}
 	if n.keys, err = newCounterAlloc(n.store, "node.next_key", idBlock); err != nil {
 		return nil, err
 	}
@@ -140,7 +151,12 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		return nil, err
 	}
 
-	// Actors and timers.
+	// Actors and timers. The fault injector always exists (disarmed:
+	// one atomic load per event) so that the admin API can arm it.
+	if opt.Faults == nil {
+		opt.Faults = supervision.NewFaultInjector(nil, nil)
+		n.opt.Faults = opt.Faults
+	}
 	workers := cfg.Actors.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -176,6 +192,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	}
 	// Subscribers stored by an earlier run.
 	if err := n.restore(); err != nil {
+		return nil, err
+	}
+	// The fault-injection switch (IMSIs of restored subscribers get
+	// their keys now).
+	if err := n.initFaults(); err != nil {
 		return nil, err
 	}
 	// S1.
@@ -250,6 +271,9 @@ func (n *Node) closeAll() {
 		for _, w := range n.workers {
 			w.effects.waitIdle()
 		}
+		if v, ok := n.records.(*volatileRecords); ok {
+			v.close()
+		}
 		if n.store != nil {
 			_ = n.store.Close()
 		}
@@ -316,6 +340,13 @@ func (n *Node) runHTTP(ctx context.Context) error {
 	}
 }
 
+// sameStore compares store sections by value.
+func sameStore(a, b StoreConfig) bool {
+	pa, pb := a.Persistent(), b.Persistent()
+	a.Persist, b.Persist = nil, nil
+	return a == b && pa == pb
+}
+
 // Reload applies a new configuration's served TAIs and relative capacity
 // (SIGHUP) and tells the eNodeBs with MME CONFIGURATION UPDATE
 // (TS 36.413 §8.7.5). Other changes need a restart and are refused.
@@ -327,13 +358,15 @@ func (n *Node) Reload(cfg Config) error {
 	n.cfgMu.Lock()
 	defer n.cfgMu.Unlock()
 	old := n.cfg
-	if cfg.PLMN != old.PLMN || cfg.MMEGI != old.MMEGI || cfg.MMEC != old.MMEC || cfg.Store != old.Store ||
+	if cfg.PLMN != old.PLMN || cfg.MMEGI != old.MMEGI || cfg.MMEC != old.MMEC || !sameStore(cfg.Store, old.Store) ||
 		cfg.S11.Local != old.S11.Local || cfg.HTTP != old.HTTP {
-		return errors.New("node: reload: only tais, relative_capacity, nas, security and name change without a restart")
+		return errors.New("node: reload: only tais, relative_capacity, nas, security, name and faults change without a restart")
 	}
 	n.cfg.TAIs, n.cfg.RelativeCapacity, n.cfg.NAS, n.cfg.Security, n.cfg.Name = cfg.TAIs, cfg.RelativeCapacity, cfg.NAS, cfg.Security, cfg.Name
 	n.res = res
 	n.scfg.Store(n.cfg.sessionConfig(res))
 	n.mmeConfigurationUpdate()
+	n.cfg.Faults = cfg.Faults
+	n.SetFaults(cfg.Faults)
 	return nil
 }

@@ -176,7 +176,7 @@ func (n *Node) s6aIncoming(req *peer.Request, answer func(*diam.Message)) {
 		answer((&s6a.CLA{AnswerHeader: s6a.AnswerHeader{SessionID: clr.SessionID, OriginHost: n.cfg.S6a.OriginHost,
 			OriginRealm: n.cfg.S6a.OriginRealm, Result: s6a.Success}}).Encode())
 		n.m.s6a.WithLabelValues("out", "CLA").Inc()
-		key, err := n.store.Lookup(idxIMSI, []byte(clr.IMSI))
+		key, err := n.records.Lookup(idxIMSI, []byte(clr.IMSI))
 		if err != nil {
 			if k, ok := n.pending.get(clr.IMSI); ok {
 				key, err = uint64(k), nil

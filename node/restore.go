@@ -19,7 +19,7 @@ import (
 func (n *Node) restore() error {
 	now := time.Now()
 	var maxConn uint32
-	err := n.store.Scan(func(key uint64, rec []byte) error {
+	err := n.records.Scan(func(key uint64, rec []byte) error {
 		s, err := session.UnmarshalRecord(rec)
 		if err != nil {
 			n.m.corrupt.Inc()

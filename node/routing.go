@@ -193,10 +193,18 @@ func (p *pendingIMSIs) stored(k supervision.Key) {
 // once its record is durable), so checking them in this order is enough;
 // the re-check under the lock settles two first messages racing.
 func (n *Node) keyForIMSI(imsi string) (supervision.Key, error) {
+	k, err := n.keyForIMSI0(imsi)
+	if err == nil {
+		n.faults.keyedIMSI(imsi, k)
+	}
+	return k, err
+}
+
+func (n *Node) keyForIMSI0(imsi string) (supervision.Key, error) {
 	if k, ok := n.pending.get(imsi); ok {
 		return k, nil
 	}
-	k, err := n.store.Lookup(idxIMSI, []byte(imsi))
+	k, err := n.records.Lookup(idxIMSI, []byte(imsi))
 	if err == nil {
 		return supervision.Key(k), nil
 	}
@@ -223,7 +231,7 @@ func (n *Node) keyForIMSI(imsi string) (supervision.Key, error) {
 // keyForMTMSI returns the key whose record holds the M-TMSI (ours: the
 // GUMMEI was checked by the caller).
 func (n *Node) keyForMTMSI(mtmsi uint32) (supervision.Key, bool) {
-	k, err := n.store.Lookup(idxMTMSI, binary.BigEndian.AppendUint32(nil, mtmsi))
+	k, err := n.records.Lookup(idxMTMSI, binary.BigEndian.AppendUint32(nil, mtmsi))
 	if err != nil {
 		return 0, false
 	}

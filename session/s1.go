@@ -264,6 +264,13 @@ func (m *Machine) restarted(e *Restarted) {
 		// The detach completes locally: its SGW answers may be lost.
 		m.s.Outstanding = 0
 		p := m.s.Proc
+		if p == ProcDetachUE && !m.s.DetachSwitchOff && m.s.ECM == ECMConnected {
+			// The UE asked to detach and is detached now: it gets its
+			// DETACH ACCEPT (TS 24.301 §5.5.2.2.2) rather than a release
+			// that leaves it retransmitting or detaching locally.
+			m.sendNAS(&nas.DetachAccept{}, false)
+		}
+		m.s.DetachSwitchOff = false
 		m.setEMM(EMMDeregistered)
 		m.outcome(p, false, "restart:"+e.Reason)
 		m.end()

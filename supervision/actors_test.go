@@ -531,3 +531,22 @@ func TestMemoryCrashLogRotates(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestFaultInjectionSparseEvents: events sparser than the crash rate are
+// not all crashed (an instant nobody reaches within 1/rate is dropped), so
+// a UE's retransmissions on a quiet node survive fault injection.
+func TestFaultInjectionSparseEvents(t *testing.T) {
+	clk := NewFakeClock(time.Unix(0, 0))
+	fi := NewFaultInjector(clk, rand.New(rand.NewPCG(3, 3)))
+	fi.SetRate(100)
+	crashed := 0
+	for i := 0; i < 200; i++ {
+		clk.Advance(time.Second) // one event per second, 100 crash instants per second
+		if fi.shouldCrash(Key(i)) {
+			crashed++
+		}
+	}
+	if crashed > 10 {
+		t.Errorf("%d of 200 sparse events crashed at 100/s, want few", crashed)
+	}
+}

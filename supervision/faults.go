@@ -61,7 +61,10 @@ func (f *FaultInjector) CrashKey(key Key) {
 
 // SetRate makes events panic at about perSecond crashes per second, on
 // whichever keys' events arrive at the chosen instants (exponentially
-// distributed gaps, so crashes fall on random keys). 0 turns it off.
+// distributed gaps, so crashes fall on random keys). An instant with no
+// event within 1/perSecond after it is dropped: the rate is reached when
+// events are denser than it, and sparse events are rarely hit. 0 turns it
+// off.
 // A negative, NaN or infinite rate is treated as 0.
 func (f *FaultInjector) SetRate(perSecond float64) {
 	if perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0) {
@@ -92,6 +95,18 @@ func (f *FaultInjector) Injected() uint64 {
 		return 0
 	}
 	return f.count.Load()
+}
+
+// Marked reports whether key's next event will crash (CrashKey was called
+// and that event has not come yet).
+func (f *FaultInjector) Marked(key Key) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.keys[key]
+	return ok
 }
 
 // Disarm clears every marked key and the rate.
@@ -130,8 +145,13 @@ func (f *FaultInjector) shouldCrash(key Key) bool {
 	if f.rate > 0 {
 		now := f.clock.Now()
 		if !now.Before(f.next) {
+			// The first event after a chosen instant crashes, unless it
+			// comes more than one mean gap (1/rate) late: then the instant
+			// is dropped. Without that, events sparser than the rate
+			// (a quiet node, a UE's retransmissions) would all crash.
+			late := now.Sub(f.next)
 			f.next = now.Add(f.gapLocked())
-			return true
+			return late <= time.Duration(float64(time.Second)/f.rate)
 		}
 	}
 	return false

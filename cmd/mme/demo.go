@@ -45,6 +45,13 @@ type demoOptions struct {
 	// Idle runs the demo-idle scenario: the eNodeBs release the UEs
 	// after 300 ms of inactivity, so the memory sample is of idle UEs.
 	Idle bool
+	// Chaos is the MME's fault-injection rate in crashes per second
+	// (0: off; demo_chaos.go).
+	Chaos float64
+	// NoPersist runs the MME with store.persist false (records in memory
+	// maps, no badger writes): the "store off" side of
+	// docs/performance.md "Store on vs off".
+	NoPersist bool
 	// Timeout bounds each child's start and the whole load run.
 	StartTimeout time.Duration
 	RunTimeout   time.Duration
@@ -91,6 +98,8 @@ Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab
 	f.BoolVar(&o.Keep, "keep-running", false, "leave the lab running after the load (until Ctrl-C)")
 	f.BoolVar(&o.Quiet, "quiet", false, "no progress line")
 	f.BoolVar(&o.Idle, "idle", false, "release the UEs to ECM-IDLE while they are held attached (scenario demo-idle)")
+	f.Float64Var(&o.Chaos, "chaos", 0, "crash this many random subscriber steps per second in the MME (fault injection; retries expected to recover every UE)")
+	f.BoolVar(&o.NoPersist, "no-persist", false, "run the MME with persistence off (store.persist: false; to measure what the store costs)")
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long each process may take to become ready")
 	f.DurationVar(&o.RunTimeout, "run-timeout", 30*time.Minute, "bound of the load run")
 	return c
@@ -112,6 +121,9 @@ type DemoReport struct {
 	Passed   bool     `json:"passed"`
 	Failures []string `json:"failures,omitempty"`
 	RunDir   string   `json:"run_dir"`
+	// Chaos is set with --chaos: the crashes injected and whether the
+	// MME survived them.
+	Chaos *DemoChaos `json:"chaos,omitempty"`
 }
 
 // DemoMME is the MME process's memory, from /proc/PID/status.
@@ -157,6 +169,9 @@ type demoProc struct {
 func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error {
 	if o.UEs <= 0 || o.ENBs <= 0 || o.Rate <= 0 {
 		return errors.New("demo: --ues, --enbs and --rate must be positive")
+	}
+	if err := o.checkChaos(); err != nil {
+		return err
 	}
 	exe, err := o.Exe, error(nil)
 	if exe == "" {
@@ -280,12 +295,12 @@ security:
   integrity: %s
   ciphering: %s
 store:
-  dir: %s
+  dir: %s%s
 http:
   listen: 127.0.0.1:0
 log:
   level: warn
-`, o.Transport, sgw, hss, list(o.Integrity), list(o.Ciphering), filepath.Join(dir, "mme-store"))
+`, o.Transport, sgw, hss, list(o.Integrity), list(o.Ciphering), filepath.Join(dir, "mme-store"), chaosStoreConfig(o)) + chaosConfig(o)
 }
 
 // spawn starts `exe args...` with its output in NAME.log; with a ready
@@ -457,19 +472,29 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	base, _ := procMem(pid)
 	baseline := base.rss
 	testerReport := filepath.Join(l.dir, "loadtest.json")
+	var err error
 	scenario := "demo"
 	if o.Idle {
 		scenario = "demo-idle"
+	}
+	if o.Chaos > 0 {
+		if scenario, err = writeChaosScenario(l.dir); err != nil {
+			return nil, err
+		}
 	}
 	args := []string{"loadtest", "--target", l.s1Target, "--transport", o.Transport, "--scenario", scenario,
 		"--subscribers", filepath.Join(l.dir, "subscribers.csv"), "--ues", strconv.Itoa(o.UEs),
 		"--enbs", strconv.Itoa(o.ENBs), "--rate", strconv.FormatFloat(o.Rate, 'f', -1, 64),
 		"--report", testerReport, "--plot", filepath.Join(l.dir, "loadtest.html"), "--sgw-admin", "http://" + l.sgwAdmin}
-	if o.Hold > 0 {
+	hold := o.Hold
+	if o.Chaos > 0 {
+		hold = max(hold, chaosRetryWindow) // the UEs' attach retries end before the detaches
+	}
+	if hold > 0 {
 		// Progress lines (and memory samples) several times while the
 		// UEs are held attached.
-		args = append(args, "--hold", o.Hold.String(),
-			"--progress-interval", min(time.Second, max(100*time.Millisecond, o.Hold/5)).String())
+		args = append(args, "--hold", hold.String(),
+			"--progress-interval", min(time.Second, max(100*time.Millisecond, hold/5)).String())
 	}
 	logf, err := os.Create(filepath.Join(l.dir, "loadtest.log"))
 	if err != nil {
@@ -566,20 +591,38 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	sort.Strings(names)
 	for _, n := range names {
 		p := tr.Procedures[n]
+		if o.Chaos > 0 && (n == "attach" || n == "detach") && p.InProgress == 0 {
+			// Failures are the injected crashes' victims: the check is
+			// that every UE ended its attach and detach (below).
+			continue
+		}
 		if p.Failures > 0 || p.InProgress > 0 || p.Successes < p.Attempts {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %d of %d succeeded", n, p.Successes, p.Attempts))
 		}
 	}
 	for _, n := range []string{"attach", "detach"} {
+		if o.Chaos > 0 && n == "detach" {
+			// A crashed detach may fail towards the UE (its connection
+			// released before DETACH ACCEPT: it detaches locally, TS
+			// 24.301 §5.5.2.2.6 b); the tester's state check (every UE
+			// EMM-DEREGISTERED) covers it.
+			continue
+		}
 		if p := tr.Procedures[n]; p == nil || p.Successes != uint64(o.UEs) {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: want %d successes", n, o.UEs))
 		}
 	}
-	if peak == 0 || attached < int64(o.UEs) {
+	// Under --chaos a UE may still be retrying while the others are held
+	// attached: the memory sample is then of fewer UEs.
+	if peak == 0 || attached < int64(o.UEs) && o.Chaos == 0 {
 		rep.Failures = append(rep.Failures, fmt.Sprintf("mme memory: no sample while every UE was attached (at most %d of %d)", attached, o.UEs))
 	}
 	if code != 0 {
 		rep.Failures = append(rep.Failures, fmt.Sprintf("loadtest exit status %d", code))
+	}
+	if o.Chaos > 0 {
+		rep.Chaos = l.chaosOutcome(ctx, o)
+		rep.Failures = append(rep.Failures, rep.Chaos.failures()...)
 	}
 	rep.Passed = len(rep.Failures) == 0
 	return rep, nil
@@ -719,6 +762,9 @@ func writeDemoSummary(w io.Writer, r *DemoReport) {
 		float64(r.MME.RSSBytes)/(1<<20), r.MME.AttachedUEs, float64(r.MME.BaselineRSSBytes)/(1<<20), r.MME.RSSPerUEBytes)
 	fmt.Fprintf(w, "  of which anonymous %.1f MB (%.0f B per attached UE), file-backed %.1f MB (the store's mapped files)\n",
 		float64(r.MME.RssAnonBytes)/(1<<20), r.MME.AnonPerUEBytes, float64(r.MME.RssFileBytes)/(1<<20))
+	if r.Chaos != nil {
+		writeChaosSummary(w, r.Chaos)
+	}
 	if r.Passed {
 		fmt.Fprintln(w, "PASS")
 		return

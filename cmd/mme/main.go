@@ -50,6 +50,7 @@ func newRootCmd() *cobra.Command {
 		newLoadtestCmd(),
 		newDemoCmd(),
 		newServeCmd(),
+		newCtlCmd(),
 	)
 	return root
 }
