@@ -309,6 +309,16 @@ func eventName(ev Event) string {
 		return "Recovered"
 	case *nasEvent:
 		return "NAS"
+	case *S11Request:
+		return "S11Request"
+	case *ERABSetupResponse:
+		return "ERABSetupResponse"
+	case *ERABModifyResponse:
+		return "ERABModifyResponse"
+	case *ERABReleaseResponse:
+		return "ERABReleaseResponse"
+	case *ERABReleaseIndication:
+		return "ERABReleaseIndication"
 	}
 	return "unknown"
 }

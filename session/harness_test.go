@@ -92,6 +92,8 @@ type world struct {
 	icsEBIs []uint8
 	deleted bool
 	saved   []byte
+	// bearer: the test peers of the bearer procedures (scenario_bearer_test.go).
+	bearer bearerPeers
 }
 
 func newWorld(t *testing.T) *world {
@@ -188,6 +190,8 @@ func (w *world) effect(e Effect) string {
 	case Transfer:
 		w.transfer = &e
 		return fmt.Sprintf("transfer to key %d: conn=%d imsi=%s", e.To, e.Event.Conn, e.Event.IMSI)
+	case RespondS11:
+		return w.respondS11(e) // scenario_bearer_test.go
 	}
 	return fmt.Sprintf("%T", e)
 }
@@ -219,6 +223,9 @@ func (w *world) s1(m s1ap.Message) string {
 		return b.String()
 	case *s1ap.UEContextReleaseCommand:
 		return "UEContextReleaseCommand cause=" + causeString(m.Cause)
+	}
+	if s, ok := w.s1Bearer(m); ok { // scenario_bearer_test.go
+		return s
 	}
 	return m.MessageName()
 }
@@ -326,6 +333,9 @@ func nasSummary(m nas.Message) string {
 		return "TrackingAreaUpdateReject cause=" + m.EMMCause.String()
 	case *nas.ServiceReject:
 		return "ServiceReject cause=" + m.EMMCause.String()
+	}
+	if s, ok := nasSummaryBearer(m); ok { // scenario_bearer_test.go
+		return s
 	}
 	return m.MessageType().String()
 }

@@ -290,6 +290,15 @@ func (m *Machine) registered(ev Event) {
 			m.esmStatus(e, msg)
 		case *nas.TrackingAreaUpdateRequest:
 			m.trackingAreaUpdateRequest(e, msg)
+		case *nas.PDNConnectivityRequest:
+			m.pdnConnectivityRequest(e, msg)
+		case *nas.PDNDisconnectRequest:
+			m.pdnDisconnectRequest(e, msg)
+		case *nas.ActivateDefaultEPSBearerContextAccept, *nas.ActivateDefaultEPSBearerContextReject,
+			*nas.ActivateDedicatedEPSBearerContextAccept, *nas.ActivateDedicatedEPSBearerContextReject,
+			*nas.ModifyEPSBearerContextAccept, *nas.ModifyEPSBearerContextReject,
+			*nas.DeactivateEPSBearerContextAccept:
+			m.esmAnswer(e)
 		default:
 			m.notCompatible(e)
 		}
@@ -371,6 +380,16 @@ func (m *Machine) common(ev Event) {
 		m.nasNonDelivery(e)
 	case *IMSIResolved:
 		m.anomaly(e, "IMSI resolution not awaited")
+	case *S11Request:
+		m.s11Request(e)
+	case *ERABSetupResponse:
+		m.erabSetupResponse(e)
+	case *ERABModifyResponse:
+		m.erabModifyResponse(e)
+	case *ERABReleaseResponse:
+		m.erabReleaseResponse(e)
+	case *ERABReleaseIndication:
+		m.erabReleaseIndication(e)
 	case *nasEvent:
 		m.notCompatible(e)
 	default:

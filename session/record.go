@@ -118,6 +118,10 @@ type Subscriber struct {
 	// echoed in the command once the SGW released the bearers
 	// (TS 23.401 §5.3.5 step 4).
 	ReleaseCause s1ap.Cause
+
+	// v2 (issue #9, bearers): the ESM procedure in progress, beside the
+	// EMM procedure of Proc (docs/design/session.md "Bearers and PDNs").
+	ESM ESMTransaction
 }
 
 // Vector is one E-UTRAN authentication vector (TS 33.401 §6.1.2).
@@ -189,6 +193,12 @@ type Bearer struct {
 	ARP   ARP
 	SGWU  FTEID // S1-U SGW
 	ENBU  FTEID // S1-U eNodeB (zero while ECM-IDLE)
+
+	// v2 (issue #9, bearers): the GBR bearer's bit rates in kbit/s
+	// (TS 29.274 §8.15; zero for a non-GBR bearer) and the EPS bearer
+	// level TFT of a dedicated bearer (TS 24.008 §10.5.6.12 value part).
+	MBRUplink, MBRDownlink, GBRUplink, GBRDownlink uint64
+	TFT                                            []byte
 }
 
 // AttachState holds what the attach in progress learnt from its ATTACH
@@ -329,6 +339,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	e.flag(s.DetachSwitchOff)
 	e.flag(s.DetachPurge)
 	appendCause(&e, s.ReleaseCause)
+	// v2 (issue #9, bearers)
+	appendBearersV2(&e, s)
 	return e.b
 }
 
@@ -509,6 +521,10 @@ func decodeV1(body []byte) (*Subscriber, error) {
 	s.DetachSwitchOff = d.flag("switch off")
 	s.DetachPurge = d.flag("purge")
 	s.ReleaseCause = decodeCause(d)
+	// v2 (issue #9, bearers): absent from a record written before them.
+	if d.err == nil && len(d.b) != 0 {
+		decodeBearersV2(d, s)
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))
 	}
@@ -605,8 +621,10 @@ func (s *Subscriber) check() error {
 		return bad("EMM state", uint8(s.EMM))
 	case s.ECM < ECMIdle || s.ECM > ECMConnected:
 		return bad("ECM state", uint8(s.ECM))
-	case s.Proc < ProcNone || s.Proc > ProcDetachImplicit:
+	case s.Proc < ProcNone || s.Proc > ProcERABRelease:
 		return bad("procedure", uint8(s.Proc))
+	case s.ESM.Proc > ProcERABRelease || s.ESM.Timer > numTimers:
+		return bad("ESM procedure", uint8(s.ESM.Proc))
 	case s.Wait < WaitNone || s.Wait > WaitReleaseComplete:
 		return bad("wait", uint8(s.Wait))
 	case s.Retx.Kind > RetxSMC || s.Retx.Timer > numTimers:

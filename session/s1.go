@@ -114,6 +114,7 @@ func (m *Machine) connectionGone() {
 	m.effect(FreeConn{Conn: m.s.Conn})
 	m.s.ECM, m.s.Releasing, m.s.Secure, m.s.Conn, m.s.KeNBCount = ECMIdle, false, false, 0, 0
 	m.clearENodeBTunnels()
+	m.esmConnectionGone() // bearer.go
 	if m.s.EMM == EMMRegistered {
 		m.startTimer(TMobileReachable)
 	}
@@ -205,6 +206,8 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 		m.implicitDetach()
 	case TS1Guard:
 		m.s1GuardExpired(e)
+	case T3485, T3486, T3495:
+		m.esmTimerExpired(e) // bearer.go
 	default:
 		m.anomaly(e, "unknown timer")
 	}

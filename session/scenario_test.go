@@ -326,7 +326,9 @@ func (w *world) run(d *datadriven.TestData) string {
 	case "state":
 		w.state(&out)
 	default:
-		d.Fatalf(w.t, "unknown command %s", d.Cmd)
+		if !w.runBearer(d.Cmd, a, &out) { // scenario_bearer_test.go
+			d.Fatalf(w.t, "unknown command %s", d.Cmd)
+		}
 	}
 	return out.String()
 }

@@ -92,9 +92,18 @@ const (
 	ProcDetachNetwork            // network-initiated detach, TS 24.301 §5.5.2.3, TS 23.401 §5.3.8.3-4
 	ProcS1Release                // S1 release, TS 23.401 §5.3.5
 	ProcDetachImplicit           // implicit detach, TS 24.301 §5.3.7, TS 23.401 §5.3.8.3
+	// ESM procedures (issue #9, bearers): they run in ESMTransaction,
+	// beside the EMM procedure of Proc.
+	ProcDedicatedBearer  // network-initiated dedicated bearer activation, TS 23.401 §5.4.1, TS 24.301 §6.4.2
+	ProcBearerModify     // network-initiated bearer modification, TS 23.401 §5.4.2, TS 24.301 §6.4.3
+	ProcBearerDeactivate // network-initiated bearer deactivation, TS 23.401 §5.4.4.1, TS 24.301 §6.4.4
+	ProcPDNConnect       // UE-requested PDN connectivity, TS 23.401 §5.10.2, TS 24.301 §6.5.1
+	ProcPDNDisconnect    // UE-requested PDN disconnection, TS 23.401 §5.10.3, TS 24.301 §6.5.2
+	ProcERABRelease      // eNodeB-initiated bearer release, TS 23.401 §5.4.4.2
 )
 
-var procNames = [...]string{"", "none", "attach", "detach_ue", "detach_network", "s1_release", "detach_implicit"}
+var procNames = [...]string{"", "none", "attach", "detach_ue", "detach_network", "s1_release", "detach_implicit",
+	"dedicated_bearer", "bearer_modify", "bearer_deactivate", "pdn_connect", "pdn_disconnect", "erab_release"}
 
 func (p Procedure) String() string {
 	if p > 0 && int(p) < len(procNames) {

@@ -19,10 +19,15 @@ const (
 	TMobileReachable                    // UE entered ECM-IDLE (TS 24.301 §5.3.5, TS 23.401 §4.3.5.2)
 	TImplicitDetach                     // mobile reachable expired (TS 24.301 §5.3.5)
 	TS1Guard                            // S1AP answer awaited (INITIAL CONTEXT SETUP, UE CONTEXT RELEASE); implementation guard
-	numTimers        = TS1Guard
+	// ESM timers (issue #9, bearers; TS 24.301 table 10.3.1).
+	T3485     // ACTIVATE DEFAULT/DEDICATED EPS BEARER CONTEXT REQUEST sent
+	T3486     // MODIFY EPS BEARER CONTEXT REQUEST sent
+	T3495     // DEACTIVATE EPS BEARER CONTEXT REQUEST sent
+	numTimers = T3495
 )
 
-var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard"}
+var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard",
+	"T3485", "T3486", "T3495"}
 
 func (t TimerID) String() string {
 	if t > 0 && int(t) < len(timerNames) {
@@ -45,6 +50,9 @@ type TimerValues struct {
 	// and UE CONTEXT RELEASE COMPLETE (TS 36.413 leaves it to the
 	// implementation).
 	S1Guard time.Duration
+	// T3485, T3486, T3495 guard the network's ESM requests (TS 24.301
+	// table 10.3.1: 8 s each).
+	T3485, T3486, T3495 time.Duration
 }
 
 // MaxRetransmissions is how many times a NAS message guarded by T3450,
@@ -62,6 +70,7 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 		MobileReachable: t3412 + 4*time.Minute,
 		ImplicitDetach:  4 * time.Minute,
 		S1Guard:         5 * time.Second,
+		T3485:           8 * time.Second, T3486: 8 * time.Second, T3495: 8 * time.Second,
 	}
 }
 
@@ -78,7 +87,10 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 //	mobile reachable  UE enters ECM-IDLE                   start implicit detach (§5.3.5, TS 23.401 §4.3.5.2)
 //	implicit detach   mobile reachable expired             detach implicitly, no NAS (§5.3.5, TS 23.401 §5.3.8.3)
 //	S1 guard          ICS REQUEST / RELEASE COMMAND sent   treat as failure / release locally (TS 36.413 §8.3)
-var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard}
+//	T3485             ACTIVATE DEFAULT/DEDICATED sent      retransmit; 5th: abort the activation, release the bearer (§6.4.1.6 a, §6.4.2.6 a)
+//	T3486             MODIFY EPS BEARER CONTEXT sent       retransmit; 5th: abort the modification (§6.4.3.6 a)
+//	T3495             DEACTIVATE EPS BEARER CONTEXT sent   retransmit; 5th: deactivate locally (§6.4.4.6 a)
+var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard, T3485, T3486, T3495}
 
 func (v TimerValues) of(t TimerID) time.Duration {
 	switch t {
@@ -98,6 +110,12 @@ func (v TimerValues) of(t TimerID) time.Duration {
 		return v.ImplicitDetach
 	case TS1Guard:
 		return v.S1Guard
+	case T3485:
+		return v.T3485
+	case T3486:
+		return v.T3486
+	case T3495:
+		return v.T3495
 	}
 	return 0
 }
