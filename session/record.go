@@ -521,7 +521,8 @@ func decodeV1(body []byte) (*Subscriber, error) {
 	s.DetachSwitchOff = d.flag("switch off")
 	s.DetachPurge = d.flag("purge")
 	s.ReleaseCause = decodeCause(d)
-	// v2 (issue #9, bearers): absent from a record written before them.
+	// v2 (issue #9, bearers): absent from a record written before them
+	// (they decode zero, as the v1->v2 migration will give them).
 	if d.err == nil && len(d.b) != 0 {
 		decodeBearersV2(d, s)
 	}

@@ -102,7 +102,15 @@ func TestRecordGoldenV1(t *testing.T) {
 
 func TestRecordCorrupt(t *testing.T) {
 	b := fullRecord().AppendBinary(nil)
+	// The v1 body alone is a record written before the bearer fields of
+	// issue #9 (appended after it until the v2 bump): it loads.
+	var v1 enc
+	appendBearersV2(&v1, fullRecord())
+	v1Len := len(b) - len(v1.b)
 	for n := 0; n < len(b); n++ {
+		if n == v1Len {
+			continue
+		}
 		if _, err := UnmarshalRecord(b[:n]); !errors.Is(err, ErrCorruptRecord) {
 			t.Fatalf("prefix of %d octets: err %v, want ErrCorruptRecord", n, err)
 		}
