@@ -34,6 +34,9 @@ func (n *Node) encodeS1(e session.SendS1) (s1Out, bool) {
 		m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceUES1APIDPair,
 			UES1APIDPair: s1ap.UES1APIDPair{MMEUES1APID: mme, ENBUES1APID: enb}}
 	default:
+		if fillERABIDs(e.Msg, mme, enb) { // node/bearer.go
+			break
+		}
 		n.log.Error("node: S1AP message the session may not send", "message", e.Msg.MessageName())
 		return s1Out{}, false
 	}
@@ -76,6 +79,8 @@ func (n *Node) execute(b *batch) {
 			n.resolveIMSI(b.key, e.IMSI)
 		case session.Transfer:
 			n.transfer(b.key, e)
+		case session.RespondS11:
+			n.respondS11(b.key, e) // node/bearer.go
 		}
 	}
 	if b.evict {

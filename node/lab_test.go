@@ -69,7 +69,7 @@ func newLab(t *testing.T, edit func(*node.Config), opts ...node.Options) *lab {
 	h, err := hss.Open(hss.Config{
 		Identity: peer.Identity{OriginHost: "hss.epc.mnc001.mcc001.3gppnetwork.org", OriginRealm: "epc.mnc001.mcc001.3gppnetwork.org"},
 		Timers:   peer.Timers{Watchdog: 6 * time.Second},
-		DataDir:  t.TempDir(), Profile: hss.Profile{APN: "internet"}, Logger: quiet,
+		DataDir:  t.TempDir(), Profile: hss.Profile{APN: "internet", ExtraAPNs: []string{"ims"}}, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +219,12 @@ func (h enbHandler) HandleMessage(_ *transport.Association, m transport.Message)
 		if x.UES1APIDs.Choice == s1ap.UES1APIDsChoiceUES1APIDPair {
 			id = x.UES1APIDs.UES1APIDPair.ENBUES1APID
 		}
+	case *s1ap.ERABSetupRequest:
+		id = x.ENBUES1APID
+	case *s1ap.ERABModifyRequest:
+		id = x.ENBUES1APID
+	case *s1ap.ERABReleaseCommand:
+		id = x.ENBUES1APID
 	}
 	select {
 	case h.e.queue(id) <- p.Message:

@@ -73,6 +73,9 @@ type Node struct {
 	keys    *counterAlloc
 	mtmsis  *counterAlloc
 	pending pendingIMSIs
+	// s11reqs are the SGW requests awaiting their subscriber's answer
+	// (node/bearer.go).
+	s11reqs s11Pending
 	workers []*worker
 	// admitLimit is the queued events over all mailboxes beyond which
 	// INITIAL UE MESSAGEs are rejected with congestion.

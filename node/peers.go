@@ -82,6 +82,9 @@ func (n *Node) runS11(ctx context.Context) error {
 // are answered "Service not supported"
 // (TS 29.274 §7.7.1) and counted.
 func (n *Node) s11Incoming(in *s11.Incoming) {
+	if n.bearerRequest(in) { // node/bearer.go
+		return
+	}
 	name := in.Msg.MessageType().String()
 	n.m.s11.WithLabelValues("in", name).Inc()
 	n.m.dropped.WithLabelValues("s11_request_not_offered").Inc()

@@ -252,6 +252,12 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 		if c := n.ueConn(e, m.MMEUES1APID, m.ENBUES1APID, pdu); c != nil {
 			n.toKey(c, &session.NASNonDeliveryIndication{Now: now, Conn: session.ConnID(c.mmeID), Cause: m.Cause})
 		}
+	case *s1ap.ERABSetupResponse, *s1ap.ERABModifyResponse, *s1ap.ERABReleaseResponse, *s1ap.ERABReleaseIndication:
+		// E-RAB management (TS 36.413 §8.2; node/bearer.go).
+		mme, enbID, _ := erabIDs(m)
+		if c := n.ueConn(e, mme, enbID, pdu); c != nil {
+			n.toKey(c, erabEvent(now, session.ConnID(c.mmeID), m))
+		}
 	default:
 		n.notOffered(e, pdu)
 	}

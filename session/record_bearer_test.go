@@ -20,7 +20,7 @@ func TestRecordBearerFields(t *testing.T) {
 	s.ESM = ESMTransaction{Proc: ProcBearerModify, Start: time.Unix(1700000000, 5).UTC(), PTI: 3, LBI: 5, EBI: 6, S11Req: 1 << 40,
 		Txn: 9, ENB: AnswerPending, UE: AnswerOK, UECause: 31, ENBCause: gtp.CauseNoResourcesAvailable, Timer: T3486, Count: 2,
 		Retx: []byte{0x62, 0, 0xc9}, Bearers: []uint8{6}, APN: "ims", PDNType: nas.PDNTypeIPv4, DowngradeCause: 50,
-		Pending: Bearer{EBI: 6, QCI: 2, ARP: ARP{Level: 3, Preemptable: true}, GBRUplink: 128, TFT: []byte{1}},
+		Pending:    Bearer{EBI: 6, QCI: 2, ARP: ARP{Level: 3, Preemptable: true}, GBRUplink: 128, TFT: []byte{1}},
 		AMBRUplink: 1000, AMBRDownlink: 2000, WholePDN: true}
 	b := s.AppendBinary(nil)
 	got, err := UnmarshalRecord(b)

@@ -28,6 +28,7 @@ func newHSSCmd() *cobra.Command {
 		fixedRAND, logLevel                        string
 		watchdog, requestTimeout                   time.Duration
 		workers                                    int
+		extraAPNs                                  []string
 	)
 	c := &cobra.Command{
 		Use:   "hss",
@@ -54,7 +55,7 @@ When both listeners are up, one line goes to standard output:
 					OriginStateID: uint32(time.Now().Unix())},
 				Timers:  peer.Timers{Watchdog: watchdog, RequestTimeout: requestTimeout},
 				DataDir: dataDir, Workers: workers, Logger: log,
-				Profile: hss.Profile{APN: defaultAPN},
+				Profile: hss.Profile{APN: defaultAPN, ExtraAPNs: extraAPNs},
 			}
 			if fixedRAND != "" {
 				b, err := hex.DecodeString(fixedRAND)
@@ -76,6 +77,7 @@ When both listeners are up, one line goes to standard output:
 	f.StringVar(&originHost, "origin-host", "hss.epc.mnc001.mcc001.3gppnetwork.org", "Diameter Origin-Host")
 	f.StringVar(&originRealm, "origin-realm", "epc.mnc001.mcc001.3gppnetwork.org", "Diameter Origin-Realm")
 	f.StringVar(&defaultAPN, "default-apn", "internet", "APN of subscribers imported without one")
+	f.StringSliceVar(&extraAPNs, "extra-apns", []string{"ims"}, "APNs every subscriber has besides its default one (additional PDN connectivity)")
 	f.StringVar(&fixedRAND, "fixed-rand", "", "TEST ONLY: use this RAND (32 hex digits) in every vector")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&watchdog, "watchdog", 30*time.Second, "Diameter watchdog interval Tw (RFC 3539)")
