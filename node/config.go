@@ -125,18 +125,18 @@ type SecurityConfig struct {
 
 // NASConfig holds the NAS timers and policies (TS 24.301 §10.2).
 type NASConfig struct {
-	T3412           time.Duration `yaml:"t3412"`
-	T3346           time.Duration `yaml:"t3346"`
-	T3450           time.Duration `yaml:"t3450"`
-	T3460           time.Duration `yaml:"t3460"`
-	T3470           time.Duration `yaml:"t3470"`
-	T3422           time.Duration `yaml:"t3422"`
-	T3489           time.Duration `yaml:"t3489"`
+	T3412 time.Duration `yaml:"t3412"`
+	T3346 time.Duration `yaml:"t3346"`
+	T3450 time.Duration `yaml:"t3450"`
+	T3460 time.Duration `yaml:"t3460"`
+	T3470 time.Duration `yaml:"t3470"`
+	T3422 time.Duration `yaml:"t3422"`
+	T3489 time.Duration `yaml:"t3489"`
 	// T3485, T3486, T3495 guard the network's ESM requests (TS 24.301
 	// table 10.3.1; default 8 s).
-	T3485 time.Duration `yaml:"t3485"`
-	T3486 time.Duration `yaml:"t3486"`
-	T3495 time.Duration `yaml:"t3495"`
+	T3485           time.Duration `yaml:"t3485"`
+	T3486           time.Duration `yaml:"t3486"`
+	T3495           time.Duration `yaml:"t3495"`
 	MobileReachable time.Duration `yaml:"mobile_reachable"`
 	ImplicitDetach  time.Duration `yaml:"implicit_detach"`
 	S1Guard         time.Duration `yaml:"s1_guard"`
