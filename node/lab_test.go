@@ -197,6 +197,10 @@ type testENB struct {
 	nextID s1ap.ENBUES1APID
 	id     uint32
 	tac    uint16
+	// captured holds every S1AP PDU received as sent, when capture is set
+	// (tshark checks, node/bearer_tshark_test.go).
+	capture  bool
+	captured [][]byte
 }
 
 type enbHandler struct{ e *testENB }
@@ -204,6 +208,11 @@ type enbHandler struct{ e *testENB }
 func (h enbHandler) HandleEvent(transport.Event) {}
 
 func (h enbHandler) HandleMessage(_ *transport.Association, m transport.Message) {
+	h.e.mu.Lock()
+	if h.e.capture {
+		h.e.captured = append(h.e.captured, append([]byte(nil), m.Data...))
+	}
+	h.e.mu.Unlock()
 	p, err := s1ap.Decode(append([]byte(nil), m.Data...))
 	if err != nil {
 		h.e.t.Errorf("eNB: MME sent an undecodable S1AP PDU: %v", err)
