@@ -169,7 +169,8 @@ func erabEvent(now time.Time, conn session.ConnID, msg s1ap.Message) session.Eve
 	return nil
 }
 
-// erabIDs returns the UE S1AP IDs of an E-RAB management message.
+// erabIDs returns the UE S1AP IDs of an E-RAB management or UE context
+// modification answer.
 func erabIDs(msg s1ap.Message) (s1ap.MMEUES1APID, s1ap.ENBUES1APID, bool) {
 	switch m := msg.(type) {
 	case *s1ap.ERABSetupResponse:
@@ -180,11 +181,16 @@ func erabIDs(msg s1ap.Message) (s1ap.MMEUES1APID, s1ap.ENBUES1APID, bool) {
 		return m.MMEUES1APID, m.ENBUES1APID, true
 	case *s1ap.ERABReleaseIndication:
 		return m.MMEUES1APID, m.ENBUES1APID, true
+	case *s1ap.UEContextModificationResponse:
+		return m.MMEUES1APID, m.ENBUES1APID, true
+	case *s1ap.UEContextModificationFailure:
+		return m.MMEUES1APID, m.ENBUES1APID, true
 	}
 	return 0, 0, false
 }
 
-// fillERABIDs sets the UE S1AP IDs of an E-RAB request the session sends.
+// fillERABIDs sets the UE S1AP IDs of an E-RAB or UE context
+// modification request the session sends.
 func fillERABIDs(msg s1ap.Message, mme s1ap.MMEUES1APID, enb s1ap.ENBUES1APID) bool {
 	switch m := msg.(type) {
 	case *s1ap.ERABSetupRequest:
@@ -192,6 +198,8 @@ func fillERABIDs(msg s1ap.Message, mme s1ap.MMEUES1APID, enb s1ap.ENBUES1APID) b
 	case *s1ap.ERABModifyRequest:
 		m.MMEUES1APID, m.ENBUES1APID = mme, enb
 	case *s1ap.ERABReleaseCommand:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.UEContextModificationRequest:
 		m.MMEUES1APID, m.ENBUES1APID = mme, enb
 	default:
 		return false

@@ -345,3 +345,47 @@ func TestERABReleaseIndication(t *testing.T) {
 	l.eventually("bearer deleted at the SGW", func() bool { _, ok := sgwBearer(l, u.imsi, ebi); return !ok })
 	l.eventually("erab_release counted", func() bool { return l.metric("mme_procedure_successes_total", "procedure", "erab_release") == 1 })
 }
+
+// TestUEContextModificationAMBR: TS 23.401 §5.3.9.2, TS 36.413 §8.3.4: the
+// HSS pushes a new UE-AMBR (Insert-Subscriber-Data); the connected UE's
+// eNodeB gets UE CONTEXT MODIFICATION REQUEST with it; a failure is
+// counted; a UE the MME does not know is answered "user unknown".
+func TestUEContextModificationAMBR(t *testing.T) {
+	l := newLab(t, nil)
+	u := l.newUE(l.newENB(1), 1)
+	u.attach()
+	done := make(chan error, 1)
+	go func() { done <- l.hss.ChangeAMBR(context.Background(), u.imsi, 30_000_000, 60_000_000) }()
+	m := u.enb.recv(u.enbID)
+	req, ok := m.(*s1ap.UEContextModificationRequest)
+	if !ok {
+		t.Fatalf("got %s, want UEContextModificationRequest", m.MessageName())
+	}
+	a, ok := req.UEaggregateMaximumBitrate.Get()
+	if !ok || a.UEaggregateMaximumBitRateUL != 30_000_000 || a.UEaggregateMaximumBitRateDL != 60_000_000 {
+		t.Fatalf("UE-AMBR %+v", req.UEaggregateMaximumBitrate)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("IDR: %v", err)
+	}
+	u.enb.send(1, &s1ap.UEContextModificationResponse{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
+	l.eventually("ue_context_modification counted", func() bool {
+		return l.metric("mme_procedure_successes_total", "procedure", "ue_context_modification") == 1
+	})
+
+	go func() { done <- l.hss.ChangeAMBR(context.Background(), u.imsi, 10_000_000, 20_000_000) }()
+	if _, ok := u.enb.recv(u.enbID).(*s1ap.UEContextModificationRequest); !ok {
+		t.Fatal("no second UE CONTEXT MODIFICATION REQUEST")
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatalf("IDR: %v", err)
+	}
+	u.enb.send(1, &s1ap.UEContextModificationFailure{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
+		Cause: s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkUnspecified}})
+	l.eventually("ue_context_modification failure counted", func() bool {
+		return l.metric("mme_procedure_failures_total", "procedure", "ue_context_modification") == 1
+	})
+	if v := l.subscriber(u.imsi); v.EMM != "EMM-REGISTERED" {
+		t.Errorf("after the failure: %s", v.EMM)
+	}
+}

@@ -34,7 +34,8 @@ func needTool(t *testing.T, name string) string {
 // TestTsharkDissectsBearerProcedures: every S1AP PDU (with its NAS) and
 // every S11 message the node sends during the bearer and PDN procedures
 // (E-RAB SETUP/MODIFY/RELEASE, Create/Update/Delete Bearer Response,
-// Create/Delete Session and Modify Bearer for a second PDN) dissects in
+// Create/Delete Session and Modify Bearer for a second PDN, UE CONTEXT
+// MODIFICATION REQUEST after a UE-AMBR change) dissects in
 // tshark with no malformed packet and no expert warning or error. NAS
 // runs with EEA0 so that tshark dissects the ESM messages.
 func TestTsharkDissectsBearerProcedures(t *testing.T) {
@@ -98,6 +99,14 @@ func TestTsharkDissectsBearerProcedures(t *testing.T) {
 	u.uplink(&nas.PDNConnectivityRequest{PTI: 4, RequestType: nas.InitialRequest, PDNType: nas.PDNTypeIPv4,
 		AccessPointName: &nowhere}, nas.IntegrityProtectedCiphered)
 	expect[*nas.PDNConnectivityReject](u)
+	idr := make(chan error, 1)
+	go func() { idr <- l.hss.ChangeAMBR(context.Background(), u.imsi, 30_000_000, 60_000_000) }()
+	if m := u.enb.recv(u.enbID); m.MessageName() != "UEContextModificationRequest" {
+		t.Fatalf("got %s, want UEContextModificationRequest", m.MessageName())
+	}
+	if err := wait(t, idr); err != nil {
+		t.Fatal(err)
+	}
 
 	e.mu.Lock()
 	s1 := append([][]byte(nil), e.captured...)
@@ -159,7 +168,8 @@ func TestTsharkDissectsBearerProcedures(t *testing.T) {
 	}
 	check("s1ap", s1, []string{"-S", "36412,36412,18"}, "s1ap", []string{"E-RABSetupRequest", "E-RABModifyRequest",
 		"E-RABReleaseCommand", "Activate dedicated EPS bearer context request", "Modify EPS bearer context request",
-		"Deactivate EPS bearer context request", "Activate default EPS bearer context request", "PDN connectivity reject"})
+		"Deactivate EPS bearer context request", "Activate default EPS bearer context request", "PDN connectivity reject",
+		"UEContextModificationRequest"})
 	check("s11", gtpc, []string{"-u", "2123,2123"}, "gtpv2", []string{"Create Bearer Response", "Update Bearer Response",
 		"Delete Bearer Response", "Create Session Request", "Delete Session Request", "Modify Bearer Request"})
 }

@@ -234,6 +234,8 @@ func (h enbHandler) HandleMessage(_ *transport.Association, m transport.Message)
 		id = x.ENBUES1APID
 	case *s1ap.ERABReleaseCommand:
 		id = x.ENBUES1APID
+	case *s1ap.UEContextModificationRequest:
+		id = x.ENBUES1APID
 	}
 	select {
 	case h.e.queue(id) <- p.Message:

@@ -188,6 +188,8 @@ func (n *Node) s6aIncoming(req *peer.Request, answer func(*diam.Message)) {
 		}
 		n.post(supervision.Key(key), &session.CancelLocation{Now: time.Now(), Type: clr.CancellationType,
 			ReattachRequired: clr.CLRFlags&s6a.CLRReattachRequired != 0}, "cancel location")
+	case s6a.CmdInsertSubscriberData:
+		n.insertSubscriberData(req, answer) // node/uectxmod.go
 	default:
 		n.m.s6a.WithLabelValues("in", fmt.Sprintf("cmd%d", m.Header.CommandCode)).Inc()
 		n.m.dropped.WithLabelValues("s6a_request_not_offered").Inc()

@@ -258,6 +258,12 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 		if c := n.ueConn(e, mme, enbID, pdu); c != nil {
 			n.toKey(c, erabEvent(now, session.ConnID(c.mmeID), m))
 		}
+	case *s1ap.UEContextModificationResponse, *s1ap.UEContextModificationFailure:
+		// TS 36.413 §8.3.4 (node/uectxmod.go).
+		mme, enbID, _ := erabIDs(m)
+		if c := n.ueConn(e, mme, enbID, pdu); c != nil {
+			n.toKey(c, ueContextModificationEvent(now, session.ConnID(c.mmeID), m))
+		}
 	default:
 		n.notOffered(e, pdu)
 	}

@@ -181,6 +181,13 @@ func (m *Machine) esmProgress() {
 			return
 		}
 		m.bearerModifyDone()
+	case ProcUEContextModification:
+		switch t.ENB {
+		case AnswerOK:
+			m.esmEnd(true, "")
+		case AnswerFailed:
+			m.esmEnd(false, "enb:ue_context_modification_failed")
+		}
 	case ProcBearerDeactivate, ProcPDNDisconnect, ProcERABRelease:
 		if t.ENB == AnswerPending || t.UE == AnswerPending || t.Txn != 0 {
 			return

@@ -319,6 +319,12 @@ func eventName(ev Event) string {
 		return "ERABReleaseResponse"
 	case *ERABReleaseIndication:
 		return "ERABReleaseIndication"
+	case *SubscriptionChanged:
+		return "IDR"
+	case *UEContextModificationResponse:
+		return "UEContextModificationResponse"
+	case *UEContextModificationFailure:
+		return "UEContextModificationFailure"
 	}
 	return "unknown"
 }

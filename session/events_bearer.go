@@ -57,6 +57,34 @@ type ERABReleaseIndication struct {
 	Released []ERABFailed
 }
 
+// SubscriptionChanged is an HSS Insert-Subscriber-Data (TS 29.272
+// §5.2.2.1) the node has already answered: the new UE-AMBR in bit/s when
+// the Subscription-Data carried one (TS 29.272 §7.3.41).
+type SubscriptionChanged struct {
+	Now                      time.Time
+	HasAMBR                  bool
+	AMBRUplink, AMBRDownlink uint32
+}
+
+// UEContextModificationResponse is S1AP UE CONTEXT MODIFICATION RESPONSE
+// (TS 36.413 §8.3.4.2).
+type UEContextModificationResponse struct {
+	Now  time.Time
+	Conn ConnID
+}
+
+// UEContextModificationFailure is S1AP UE CONTEXT MODIFICATION FAILURE
+// (TS 36.413 §8.3.4.3).
+type UEContextModificationFailure struct {
+	Now   time.Time
+	Conn  ConnID
+	Cause s1ap.Cause
+}
+
+func (e *SubscriptionChanged) At() time.Time           { return e.Now }
+func (e *UEContextModificationResponse) At() time.Time { return e.Now }
+func (e *UEContextModificationFailure) At() time.Time  { return e.Now }
+
 // RespondS11 answers the SGW request the node knows by ID (S11Request.ID)
 // with Msg, sent with the SGW's TEID (TS 29.274 §5.5.2). A handle the node
 // no longer has (a restart in between) is dropped and counted: the SGW

@@ -390,6 +390,12 @@ func (m *Machine) common(ev Event) {
 		m.erabReleaseResponse(e)
 	case *ERABReleaseIndication:
 		m.erabReleaseIndication(e)
+	case *SubscriptionChanged:
+		m.subscriptionChanged(e) // uectxmod.go
+	case *UEContextModificationResponse:
+		m.ueContextModificationAnswer(e, e.Conn, nil)
+	case *UEContextModificationFailure:
+		m.ueContextModificationAnswer(e, e.Conn, &e.Cause)
 	case *nasEvent:
 		m.notCompatible(e)
 	default:

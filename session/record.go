@@ -622,9 +622,9 @@ func (s *Subscriber) check() error {
 		return bad("EMM state", uint8(s.EMM))
 	case s.ECM < ECMIdle || s.ECM > ECMConnected:
 		return bad("ECM state", uint8(s.ECM))
-	case s.Proc < ProcNone || s.Proc > ProcERABRelease:
+	case s.Proc < ProcNone || s.Proc > ProcUEContextModification:
 		return bad("procedure", uint8(s.Proc))
-	case s.ESM.Proc > ProcERABRelease || s.ESM.Timer > numTimers:
+	case s.ESM.Proc > ProcUEContextModification || s.ESM.Timer > numTimers:
 		return bad("ESM procedure", uint8(s.ESM.Proc))
 	case s.Wait < WaitNone || s.Wait > WaitReleaseComplete:
 		return bad("wait", uint8(s.Wait))

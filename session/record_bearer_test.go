@@ -38,7 +38,7 @@ func TestRecordBearerFields(t *testing.T) {
 		}
 	}
 	bad := *s
-	bad.ESM.Proc = ProcERABRelease + 1
+	bad.ESM.Proc = ProcUEContextModification + 1
 	if _, err := UnmarshalRecord(bad.AppendBinary(nil)); !errors.Is(err, ErrCorruptRecord) {
 		t.Fatalf("unknown ESM procedure: err %v", err)
 	}

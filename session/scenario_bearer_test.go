@@ -200,7 +200,7 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 			fmt.Fprintf(out, "esm %v ebi=%d enb=%d ue=%d txn=%d\n", s.ESM.Proc, s.ESM.EBI, s.ESM.ENB, s.ESM.UE, s.ESM.Txn)
 		}
 	default:
-		return false
+		return w.runUECtxMod(cmd, a, out)
 	}
 	return true
 }
@@ -293,6 +293,11 @@ func (w *world) s1Bearer(m s1ap.Message) (string, bool) {
 			p.erabMod = append(p.erabMod, uint8(e.ERABID))
 			fmt.Fprintf(&b, " erab=%d qci=%d nas: %s", e.ERABID, e.ERABLevelQoSParameters.QCI, w.ueReceive(e.NASPDU))
 		}
+	case *s1ap.UEContextModificationRequest:
+		b.WriteString("UEContextModificationRequest")
+		if a, ok := m.UEaggregateMaximumBitrate.Get(); ok {
+			fmt.Fprintf(&b, " ue-ambr=%d/%d", a.UEaggregateMaximumBitRateUL, a.UEaggregateMaximumBitRateDL)
+		}
 	case *s1ap.ERABReleaseCommand:
 		p.erabRel = p.erabRel[:0]
 		b.WriteString("ERABReleaseCommand")
@@ -330,4 +335,27 @@ func nasSummaryBearer(m nas.Message) (string, bool) {
 		return "PDNDisconnectReject cause=" + m.ESMCause.String(), true
 	}
 	return "", false
+}
+
+// runUECtxMod: the UE context modification commands.
+//
+//	hss-idr ambr=ul/dl                    Insert-Subscriber-Data with a new UE-AMBR
+//	enb-uectxmod [fail]                   UE CONTEXT MODIFICATION RESPONSE / FAILURE
+func (w *world) runUECtxMod(cmd string, a map[string]string, out *strings.Builder) bool {
+	switch cmd {
+	case "hss-idr":
+		ul, dl, _ := strings.Cut(a["ambr"], "/")
+		x, _ := strconv.Atoi(ul)
+		y, _ := strconv.Atoi(dl)
+		w.step(&SubscriptionChanged{Now: w.now, HasAMBR: true, AMBRUplink: uint32(x), AMBRDownlink: uint32(y)}, out)
+	case "enb-uectxmod":
+		if _, ok := a["fail"]; ok {
+			w.step(&UEContextModificationFailure{Now: w.now, Conn: w.conn, Cause: radioCause(s1ap.CauseRadioNetworkUnspecified)}, out)
+			break
+		}
+		w.step(&UEContextModificationResponse{Now: w.now, Conn: w.conn}, out)
+	default:
+		return false
+	}
+	return true
 }

@@ -100,10 +100,13 @@ const (
 	ProcPDNConnect       // UE-requested PDN connectivity, TS 23.401 §5.10.2, TS 24.301 §6.5.1
 	ProcPDNDisconnect    // UE-requested PDN disconnection, TS 23.401 §5.10.3, TS 24.301 §6.5.2
 	ProcERABRelease      // eNodeB-initiated bearer release, TS 23.401 §5.4.4.2
+	// UE context modification after a UE-AMBR change, TS 23.401 §5.3.9.2,
+	// TS 36.413 §8.3.4.
+	ProcUEContextModification
 )
 
 var procNames = [...]string{"", "none", "attach", "detach_ue", "detach_network", "s1_release", "detach_implicit",
-	"dedicated_bearer", "bearer_modify", "bearer_deactivate", "pdn_connect", "pdn_disconnect", "erab_release"}
+	"dedicated_bearer", "bearer_modify", "bearer_deactivate", "pdn_connect", "pdn_disconnect", "erab_release", "ue_context_modification"}
 
 func (p Procedure) String() string {
 	if p > 0 && int(p) < len(procNames) {
