@@ -76,11 +76,10 @@ func (n *Node) runS11(ctx context.Context) error {
 	return nil
 }
 
-// s11Incoming receives the SGW's requests. The network-initiated
-// procedures (Downlink Data Notification, Create/Update/Delete Bearer
-// Request) belong to issue #9's mobility and bearer work: until then they
-// are answered "Service not supported"
-// (TS 29.274 §7.7.1) and counted.
+// s11Incoming receives the SGW's requests. Create/Update/Delete Bearer
+// Request go to the subscriber (node/bearer.go); the others not offered
+// yet (Downlink Data Notification before the idle-mode work) are answered
+// "Service not supported" (TS 29.274 §7.7.1) and counted.
 func (n *Node) s11Incoming(in *s11.Incoming) {
 	if n.bearerRequest(in) { // node/bearer.go
 		return
@@ -158,8 +157,9 @@ func (n *Node) runS6a(ctx context.Context) error {
 // s6aIncoming serves the HSS-initiated requests. Cancel-Location (TS 29.272
 // §5.2.1.2.2) is answered DIAMETER_SUCCESS at once — also for an unknown
 // IMSI, as the clause asks — and becomes a CancelLocation event of the
-// subscriber (network-initiated detach, TS 23.401 §5.3.8.4). Insert- and
-// Delete-Subscriber-Data are not offered yet: DIAMETER_UNABLE_TO_COMPLY.
+// subscriber (network-initiated detach, TS 23.401 §5.3.8.4).
+// Insert-Subscriber-Data goes to the subscriber (node/uectxmod.go);
+// Delete-Subscriber-Data is not offered yet: DIAMETER_UNABLE_TO_COMPLY.
 func (n *Node) s6aIncoming(req *peer.Request, answer func(*diam.Message)) {
 	m := req.Message
 	switch m.Header.CommandCode {
