@@ -817,9 +817,14 @@ func (m *Machine) esmConnectionGone() {
 	m.esmProgress()
 }
 
-// esmAbort ends the ESM procedure in progress because the UE's contexts go
-// (detach, a new attach, the SGW lost): the SGW's request is answered
-// (TS 29.274 §7.2.4, §7.2.16: "Context Not Found"; a deletion is done).
+// esmAbort ends the ESM procedure in progress without its peers: the UE's
+// contexts go (detach, a new attach) or the node restarted (its S11
+// transactions and S1 connections are gone). The record is left
+// consistent: a bearer being activated is removed (a new PDN connection
+// deleted at the SGW), one being modified keeps its old values, a
+// deactivation completes locally; the SGW's request is answered (TS 29.274
+// §7.2.4, §7.2.16 "Context Not Found"; a deletion is done) if the node
+// still has it.
 func (m *Machine) esmAbort(why string) {
 	t := &m.s.ESM
 	if !t.Active() {
@@ -828,11 +833,33 @@ func (m *Machine) esmAbort(why string) {
 	c := gtp.Cause{Value: gtp.CauseContextNotFound}
 	switch t.Proc {
 	case ProcDedicatedBearer:
+		m.removeBearer(t.EBI)
 		m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: c})
 	case ProcBearerModify:
+		if _, b := m.bearerOf(t.EBI); b != nil {
+			b.State = BearerActive
+		}
 		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: c})
 	case ProcBearerDeactivate, ProcERABRelease:
+		if t.WholePDN {
+			m.removePDN(t.LBI)
+		} else {
+			for _, ebi := range t.Bearers {
+				m.removeBearer(ebi)
+			}
+		}
 		m.respondS11(t.S11Req, &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}})
+	case ProcPDNConnect:
+		if m.pdnOf(t.EBI) != nil || t.Txn != 0 {
+			// Created at the SGW, or perhaps: delete it (Context Not Found
+			// is a fine answer).
+			if len(m.s.PDNs) > 0 && m.s.SGWTEID != 0 {
+				m.deletePDNSession(t.EBI)
+			}
+			m.removePDN(t.EBI)
+		}
+	case ProcPDNDisconnect:
+		m.removePDN(t.LBI)
 	}
 	m.esmEnd(false, why)
 }

@@ -271,6 +271,9 @@ func (m *Machine) recovered() {
 		m.stopNASTimers()
 		m.connectionGone()
 	}
+	// The S11 transactions and the SGW requests of the ESM procedure died
+	// with the process (bearer.go).
+	m.esmAbort("node_restart")
 	switch m.s.Proc {
 	case ProcNone:
 	case ProcAttach:
