@@ -559,7 +559,14 @@ func (m *Machine) deactivate(cause nas.ESMCause, reactivate bool) {
 			b.State = BearerInactivePending
 		}
 	}
-	if m.s.ECM != ECMConnected || m.s.Releasing {
+	if m.s.ECM != ECMConnected || m.s.Releasing || t.UECause == uint8(nas.ESMCauseInvalidEPSBearerIdentity) {
+		// ECM-IDLE, or the UE said it has no such bearer (ESM STATUS #43):
+		// local deactivation; E-RABs the eNodeB still holds are released.
+		for _, ebi := range t.Bearers {
+			if _, b := m.bearerOf(ebi); b != nil && b.ENBU.Addr.IsValid() {
+				m.releaseERAB(ebi)
+			}
+		}
 		m.deactivationDone()
 		return
 	}
@@ -737,6 +744,40 @@ func (m *Machine) erabReleaseIndication(e *ERABReleaseIndication) {
 	}
 	t.Txn = m.nextTxn()
 	m.effect(SendS11{Txn: t.Txn, Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: cmd})
+}
+
+// esmStatusInvalidBearer: TS 24.301 §6.7: ESM STATUS #43 "invalid EPS
+// bearer identity": the MME deactivates that EPS bearer context locally,
+// without ESM signalling. A procedure on that bearer ends as if the UE had
+// refused; an active dedicated bearer is deleted at the SGW with Delete
+// Bearer Command (TS 23.401 §5.4.4.2), whose triggered Delete Bearer
+// Request is answered without asking the UE again.
+func (m *Machine) esmStatusInvalidBearer(ebi uint8) {
+	t := &m.s.ESM
+	if t.Active() && t.EBI == ebi && t.UE == AnswerPending {
+		if t.Timer != 0 {
+			m.stopTimer(t.Timer)
+		}
+		t.Timer, t.Retx = 0, nil
+		t.UE, t.UECause = AnswerFailed, uint8(nas.ESMCauseInvalidEPSBearerIdentity)
+		if t.Proc == ProcBearerDeactivate || t.Proc == ProcPDNDisconnect || t.Proc == ProcERABRelease {
+			t.UE = AnswerOK // the UE has no such bearer: deactivated
+		}
+		m.touch()
+		m.esmProgress()
+		// The procedure is over; a bearer it left in place goes below.
+	}
+	p, b := m.bearerOf(ebi)
+	if b == nil || p.LBI == ebi || t.Active() || m.s.EMM != EMMRegistered {
+		// A default bearer's PDN connection is left to the UE (PDN
+		// DISCONNECT or re-attach); a busy ESM slot to its procedure.
+		return
+	}
+	t = m.esmBegin(ProcERABRelease)
+	t.Bearers, t.UECause = []uint8{ebi}, uint8(nas.ESMCauseInvalidEPSBearerIdentity)
+	t.Txn = m.nextTxn()
+	m.effect(SendS11{Txn: t.Txn, Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: &gtp.DeleteBearerCommand{ULI: m.uli(),
+		BearerContexts: []gtp.BearerContext{{EBI: ebi}}}})
 }
 
 // ---- UE answers ----

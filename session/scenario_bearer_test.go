@@ -348,6 +348,9 @@ func (w *world) runUECtxMod(cmd string, a map[string]string, out *strings.Builde
 		x, _ := strconv.Atoi(ul)
 		y, _ := strconv.Atoi(dl)
 		w.step(&SubscriptionChanged{Now: w.now, HasAMBR: true, AMBRUplink: uint32(x), AMBRDownlink: uint32(y)}, out)
+	case "ue-esm-status-43":
+		n, _ := strconv.Atoi(a["ebi"])
+		w.uplink(&nas.ESMStatus{EBI: uint8(n), ESMCause: nas.ESMCauseInvalidEPSBearerIdentity}, nas.IntegrityProtectedCiphered, out)
 	case "enb-uectxmod":
 		if _, ok := a["fail"]; ok {
 			w.step(&UEContextModificationFailure{Now: w.now, Conn: w.conn, Cause: radioCause(s1ap.CauseRadioNetworkUnspecified)}, out)
