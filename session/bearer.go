@@ -139,6 +139,10 @@ func (m *Machine) esmRetransmit() bool {
 // §6.4.2.6 a, §6.4.3.6 a: abort; §6.4.4.6 a: deactivate locally).
 func (m *Machine) esmTimerExpired(e *TimerExpired) {
 	t := &m.s.ESM
+	if t.Proc == ProcDedicatedBearer && t.Timer == e.ID {
+		m.dedicatedTimerExpired() // dedicated.go
+		return
+	}
 	if !t.Active() || t.Timer != e.ID || t.UE != AnswerPending {
 		m.anomaly(e, e.ID.String()+" expired without an ESM request out")
 		return
@@ -165,12 +169,7 @@ func (m *Machine) esmProgress() {
 	t := &m.s.ESM
 	switch t.Proc {
 	case ProcDedicatedBearer:
-		// TS 36.413 §8.2.1.2: the NAS-PDU of an E-RAB the eNodeB did not
-		// set up is not given to the UE: do not wait for it then.
-		if t.ENB == AnswerPending || (t.ENB == AnswerOK && t.UE == AnswerPending) {
-			return
-		}
-		m.dedicatedBearerDone()
+		m.dedicatedProgress() // dedicated.go
 	case ProcPDNConnect:
 		if t.ENB == AnswerPending || (t.ENB == AnswerOK && t.UE == AnswerPending) {
 			return
@@ -237,62 +236,6 @@ func (m *Machine) bearerRefusal() gtp.CauseValue {
 	return 0
 }
 
-// createBearerRequest: TS 23.401 §5.4.1 steps 3-4, TS 24.301 §6.4.2.2: an
-// EBI is allocated and E-RAB SETUP REQUEST carries ACTIVATE DEDICATED EPS
-// BEARER CONTEXT REQUEST (T3485).
-func (m *Machine) createBearerRequest(e *S11Request, req *gtp.CreateBearerRequest) {
-	refuse := func(c gtp.Cause, why string) {
-		m.respondS11(e.ID, &gtp.CreateBearerResponse{Cause: c})
-		m.esmRefused(ProcDedicatedBearer, why)
-	}
-	if c := m.bearerRefusal(); c != 0 {
-		refuse(gtp.Cause{Value: c}, "s11:cause_"+itoa(int(c)))
-		return
-	}
-	pdn := m.pdnOf(req.LinkedEBI)
-	if pdn == nil || len(req.BearerContexts) == 0 {
-		// TS 29.274 §7.2.3: the Linked EBI names no PDN connection of the UE.
-		refuse(gtp.Cause{Value: gtp.CauseMandatoryIEIncorrect, Offending: gtp.IEID{Type: gtp.IEEBI}, HasOffending: true},
-			"s11:unknown_linked_ebi")
-		return
-	}
-	bc := req.BearerContexts[0]
-	ebi := m.freeEBI()
-	if ebi == 0 {
-		refuse(gtp.Cause{Value: gtp.CauseNoResourcesAvailable}, "no_free_ebi")
-		return
-	}
-	t := m.esmBegin(ProcDedicatedBearer)
-	t.LBI, t.EBI, t.S11Req, t.Bearers = pdn.LBI, ebi, e.ID, []uint8{ebi}
-	if req.PTI != nil {
-		// TS 23.401 §5.4.5: UE-requested bearer resource allocation.
-		t.PTI = *req.PTI
-	}
-	q := bc.BearerQoS
-	b := Bearer{EBI: ebi, State: BearerActivePending, QCI: q.QCI,
-		ARP:       ARP{Level: q.ARP.PL, MayPreempt: !q.ARP.PCI, Preemptable: !q.ARP.PVI},
-		SGWU:      FTEID{Addr: addrOf(bc.S1USGWFTEID), TEID: bc.S1USGWFTEID.TEID},
-		MBRUplink: q.MBRUplink, MBRDownlink: q.MBRDownlink, GBRUplink: q.GBRUplink, GBRDownlink: q.GBRDownlink,
-		TFT: slices.Clone(bc.TFT)}
-	pdn.Bearers = append(pdn.Bearers, b)
-	act := &nas.ActivateDedicatedEPSBearerContextRequest{EBI: ebi, PTI: t.PTI, LinkedEPSBearerIdentity: pdn.LBI,
-		EPSQoS: epsQoS(&b), TFT: nas.TrafficFlowTemplate(b.TFT)}
-	pdu := m.esmGuard(T3485, act)
-	if pdu == nil {
-		m.removeBearer(ebi)
-		m.respondS11(e.ID, &gtp.CreateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
-		m.esmEnd(false, "encode")
-		return
-	}
-	t = &m.s.ESM
-	t.ENB, t.UE = AnswerPending, AnswerPending
-	m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABSetupRequest{ERABToBeSetupListBearerSUReq: s1ap.ERABToBeSetupListBearerSUReq{{
-		ERABID: s1ap.ERABID(ebi), ERABlevelQoSParameters: erabQoSGBR(&b), TransportLayerAddress: transportAddress(b.SGWU.Addr),
-		GTPTEID: teidBytes(b.SGWU.TEID), NASPDU: s1ap.NASPDU(pdu),
-	}}}})
-	m.touch()
-}
-
 // epsQoS is the EPS QoS IE of a bearer (TS 24.301 §9.9.4.3; kbit/s).
 func epsQoS(b *Bearer) nas.EPSQoS {
 	return nas.NewEPSQoS(b.QCI, b.MBRUplink, b.MBRDownlink, b.GBRUplink, b.GBRDownlink)
@@ -309,44 +252,6 @@ func erabQoSGBR(b *Bearer) s1ap.ERABLevelQoSParameters {
 		})
 	}
 	return q
-}
-
-// dedicatedBearerDone answers Create Bearer Request (TS 23.401 §5.4.1
-// step 8, TS 29.274 §7.2.4): the eNodeB's S1-U F-TEID when both sides
-// accepted; "UE refuses" (#88), "UE not responding" (#87) or the eNodeB's
-// failure otherwise, and whatever was set up is released.
-func (m *Machine) dedicatedBearerDone() {
-	t := &m.s.ESM
-	_, b := m.bearerOf(t.EBI)
-	if b == nil {
-		m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
-		m.esmEnd(false, "bearer_lost")
-		return
-	}
-	if t.ENB == AnswerOK && t.UE == AnswerOK {
-		b.State = BearerActive
-		m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted},
-			BearerContexts: []gtp.BearerContext{{EBI: b.EBI, Cause: gtp.Cause{Value: gtp.CauseRequestAccepted},
-				S1UENodeBFTEID: fteid(gtp.IfS1UENodeB, b.ENBU.TEID, b.ENBU.Addr),
-				S1USGWFTEID:    fteid(gtp.IfS1USGW, b.SGWU.TEID, b.SGWU.Addr)}}, ULI: m.uli()})
-		m.esmEnd(true, "")
-		return
-	}
-	cause, why := t.ENBCause, "enb:erab_setup_failed"
-	switch {
-	case t.ENB == AnswerOK && t.UECause != 0:
-		cause, why = gtp.CauseUERefuses, "ue:esm#"+itoa(int(t.UECause))
-	case t.ENB == AnswerOK:
-		cause, why = gtp.CauseUENotResponding, "t3485_expiry"
-	}
-	if t.ENB == AnswerOK {
-		// The eNodeB holds an E-RAB the UE does not have: release it.
-		m.releaseERAB(b.EBI)
-	}
-	m.removeBearer(t.EBI)
-	m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: gtp.Cause{Value: cause},
-		BearerContexts: []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: cause}}}})
-	m.esmEnd(false, why)
 }
 
 // updateBearerRequest: TS 23.401 §5.4.2.1 steps 3-4, TS 24.301 §6.4.3.2:
@@ -648,6 +553,10 @@ func (m *Machine) erabSetupResponse(e *ERABSetupResponse) {
 		m.anomaly(e, "E-RAB SETUP RESPONSE not awaited")
 		return
 	}
+	if t.Proc == ProcDedicatedBearer {
+		m.dedicatedERABSetup(e) // dedicated.go
+		return
+	}
 	t.ENB, t.ENBCause = AnswerFailed, gtp.CauseNoResourcesAvailable
 	for _, s := range e.Setup {
 		if _, b := m.bearerOf(s.EBI); b != nil && s.EBI == t.EBI {
@@ -754,7 +663,9 @@ func (m *Machine) erabReleaseIndication(e *ERABReleaseIndication) {
 // Request is answered without asking the UE again.
 func (m *Machine) esmStatusInvalidBearer(ebi uint8) {
 	t := &m.s.ESM
-	if t.Active() && t.EBI == ebi && t.UE == AnswerPending {
+	if t.Proc == ProcDedicatedBearer {
+		m.dedicatedAnswer(ebi, t.PTI, false, uint8(nas.ESMCauseInvalidEPSBearerIdentity))
+	} else if t.Active() && t.EBI == ebi && t.UE == AnswerPending {
 		if t.Timer != 0 {
 			m.stopTimer(t.Timer)
 		}
@@ -805,7 +716,10 @@ func (m *Machine) esmAnswer(ev *nasEvent) {
 	case *nas.DeactivateEPSBearerContextAccept:
 		ebi, pti, want = msg.EBI, msg.PTI, []Procedure{ProcBearerDeactivate, ProcPDNDisconnect, ProcERABRelease}
 	}
-	if !slices.Contains(want, t.Proc) || t.UE != AnswerPending || ebi != t.EBI || pti != t.PTI {
+	if t.Proc == ProcDedicatedBearer && slices.Contains(want, t.Proc) && m.dedicatedAnswer(ebi, pti, ok, cause) {
+		return
+	}
+	if !slices.Contains(want, t.Proc) || t.Proc == ProcDedicatedBearer || t.UE != AnswerPending || ebi != t.EBI || pti != t.PTI {
 		if _, b := m.bearerOf(ebi); b != nil {
 			// A repeated answer (after a retransmission) or a late one: no
 			// state changes (TS 24.301 §6.4.2.3: the network stops T3485
@@ -841,6 +755,21 @@ func (m *Machine) esmConnectionGone() {
 		// An S11 answer is awaited first; it finds the connection gone.
 		return
 	}
+	if t.Proc == ProcDedicatedBearer {
+		if t.Timer != 0 {
+			m.stopTimer(t.Timer)
+			t.Timer = 0
+		}
+		t.ENB = AnswerOK
+		for i := range t.Items {
+			if it := &t.Items[i]; !it.settled() {
+				it.Cause = gtp.CauseUENotResponding
+			}
+		}
+		m.touch()
+		m.dedicatedProgress()
+		return
+	}
 	if t.Timer != 0 {
 		m.stopTimer(t.Timer)
 		t.Timer, t.Retx = 0, nil
@@ -874,7 +803,9 @@ func (m *Machine) esmAbort(why string) {
 	c := gtp.Cause{Value: gtp.CauseContextNotFound}
 	switch t.Proc {
 	case ProcDedicatedBearer:
-		m.removeBearer(t.EBI)
+		for _, ebi := range t.Bearers {
+			m.removeBearer(ebi)
+		}
 		m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: c})
 	case ProcBearerModify:
 		if _, b := m.bearerOf(t.EBI); b != nil {

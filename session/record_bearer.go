@@ -68,6 +68,8 @@ type ESMTransaction struct {
 	// WholePDN: the deactivation deletes the PDN connection of LBI
 	// (Delete Bearer Request with the Linked EBI, TS 29.274 §7.2.9.2).
 	WholePDN bool
+	// Items are the bearers of a Create Bearer Request (dedicated.go).
+	Items []ESMItem
 }
 
 // Active reports whether an ESM procedure runs.
@@ -112,6 +114,14 @@ func appendBearersV2(e *enc, s *Subscriber) {
 	e.u32(t.AMBRUplink)
 	e.u32(t.AMBRDownlink)
 	e.flag(t.WholePDN)
+	e.uv(uint64(len(t.Items)))
+	for _, it := range t.Items {
+		e.u8(it.EBI)
+		e.u8(uint8(it.ENB))
+		e.u8(uint8(it.UE))
+		e.u8(uint8(it.Cause))
+		e.u8(it.ESMCause)
+	}
 }
 
 func appendBearerV2(e *enc, b *Bearer) {
@@ -167,6 +177,15 @@ func decodeBearersV2(d *dec, s *Subscriber) {
 	t.AMBRUplink = d.u32("pending APN-AMBR UL")
 	t.AMBRDownlink = d.u32("pending APN-AMBR DL")
 	t.WholePDN = d.flag("whole PDN")
+	n := d.list("ESM items")
+	for i := 0; i < n; i++ {
+		it := ESMItem{EBI: d.u8("item EBI"), ENB: ESMAnswer(d.u8("item eNB")), UE: ESMAnswer(d.u8("item UE")),
+			Cause: gtp.CauseValue(d.u8("item cause")), ESMCause: d.u8("item ESM cause")}
+		if it.ENB > AnswerFailed || it.UE > AnswerFailed {
+			d.fail("ESM item")
+		}
+		t.Items = append(t.Items, it)
+	}
 	if len(t.Bearers) > 11 || t.ENB > AnswerFailed || t.UE > AnswerFailed {
 		d.fail("ESM transaction")
 	}

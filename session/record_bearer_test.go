@@ -21,7 +21,8 @@ func TestRecordBearerFields(t *testing.T) {
 		Txn: 9, ENB: AnswerPending, UE: AnswerOK, UECause: 31, ENBCause: gtp.CauseNoResourcesAvailable, Timer: T3486, Count: 2,
 		Retx: []byte{0x62, 0, 0xc9}, Bearers: []uint8{6}, APN: "ims", PDNType: nas.PDNTypeIPv4, DowngradeCause: 50,
 		Pending:    Bearer{EBI: 6, QCI: 2, ARP: ARP{Level: 3, Preemptable: true}, GBRUplink: 128, TFT: []byte{1}},
-		AMBRUplink: 1000, AMBRDownlink: 2000, WholePDN: true}
+		AMBRUplink: 1000, AMBRDownlink: 2000, WholePDN: true,
+		Items: []ESMItem{{EBI: 6, ENB: AnswerOK, UE: AnswerFailed, Cause: gtp.CauseUERefuses, ESMCause: 31}, {Cause: gtp.CauseNoResourcesAvailable}}}
 	b := s.AppendBinary(nil)
 	got, err := UnmarshalRecord(b)
 	if err != nil {

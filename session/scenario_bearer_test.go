@@ -74,12 +74,15 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 			SubscriptionData: sd}}, out)
 	case "sgw-cbr":
 		p.nextReq++
-		req := &gtp.CreateBearerRequest{LinkedEBI: u8("lbi", 5), BearerContexts: []gtp.BearerContext{{
-			TFT:         []byte{0x21, 0x31, 0x00, 0x02, 0x30, 0x11},
-			S1USGWFTEID: gtp.FTEID{Interface: gtp.IfS1USGW, TEID: 0x7100 + uint32(p.nextReq), IPv4: netip.MustParseAddr("127.0.0.1")},
-			BearerQoS: gtp.BearerQoS{QCI: u8("qci", 1), ARP: gtp.ARP{PL: 2, PVI: true}, MBRUplink: 128, MBRDownlink: 128,
-				GBRUplink: 64, GBRDownlink: 64},
-		}}}
+		req := &gtp.CreateBearerRequest{LinkedEBI: u8("lbi", 5)}
+		for i := range int(u8("n", 1)) {
+			req.BearerContexts = append(req.BearerContexts, gtp.BearerContext{
+				TFT:         []byte{0x21, 0x31, 0x00, 0x02, 0x30, 0x11},
+				S1USGWFTEID: gtp.FTEID{Interface: gtp.IfS1USGW, TEID: 0x7100 + 16*uint32(p.nextReq) + uint32(i), IPv4: netip.MustParseAddr("127.0.0.1")},
+				BearerQoS: gtp.BearerQoS{QCI: u8("qci", 1), ARP: gtp.ARP{PL: 2, PVI: true}, MBRUplink: 128, MBRDownlink: 128,
+					GBRUplink: 64, GBRDownlink: 64},
+			})
+		}
 		if v, ok := a["pti"]; ok {
 			n, _ := strconv.Atoi(v)
 			pti := uint8(n)
@@ -152,7 +155,7 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 	case "enb-erab-setup":
 		ev := &ERABSetupResponse{Now: w.now, Conn: w.conn}
 		for _, ebi := range p.erabSetup {
-			if _, fail := a["fail"]; fail {
+			if f, fail := a["fail"]; fail && (f == "" || f == strconv.Itoa(int(ebi))) {
 				ev.Failed = append(ev.Failed, ERABFailed{EBI: ebi, Cause: radioCause(s1ap.CauseRadioNetworkRadioResourcesNotAvailable)})
 				continue
 			}
@@ -197,7 +200,11 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 			fmt.Fprintln(out)
 		}
 		if s.ESM.Active() {
-			fmt.Fprintf(out, "esm %v ebi=%d enb=%d ue=%d txn=%d\n", s.ESM.Proc, s.ESM.EBI, s.ESM.ENB, s.ESM.UE, s.ESM.Txn)
+			fmt.Fprintf(out, "esm %v ebi=%d enb=%d ue=%d txn=%d", s.ESM.Proc, s.ESM.EBI, s.ESM.ENB, s.ESM.UE, s.ESM.Txn)
+			for _, it := range s.ESM.Items {
+				fmt.Fprintf(out, " [item ebi=%d enb=%d ue=%d cause=%d]", it.EBI, it.ENB, it.UE, it.Cause)
+			}
+			fmt.Fprintln(out)
 		}
 	default:
 		return w.runUECtxMod(cmd, a, out)
@@ -214,10 +221,14 @@ func (w *world) ueESM(a map[string]string, out *strings.Builder) {
 		cause = nas.ESMCause(n)
 	}
 	u := w.ue
+	want, _ := strconv.Atoi(a["ebi"])
 	for i := len(u.inbox) - 1; i >= 0; i-- {
 		var msg nas.Message
 		switch r := u.inbox[i].(type) {
 		case *nas.ActivateDedicatedEPSBearerContextRequest:
+			if want != 0 && int(r.EBI) != want {
+				continue
+			}
 			msg = &nas.ActivateDedicatedEPSBearerContextAccept{EBI: r.EBI, PTI: r.PTI}
 			if reject {
 				msg = &nas.ActivateDedicatedEPSBearerContextReject{EBI: r.EBI, PTI: r.PTI, ESMCause: cause}
