@@ -40,7 +40,9 @@ Update-Location with Cancel-Location to the previous MME, Purge-UE.
 Subscribers live in badger under --data-dir; --import-csv loads a CSV with the header
 imsi,k,opc,amf,sqn,msisdn,apn at start. The REST API on --http-listen adds, shows and
 removes subscribers (GET/PUT/DELETE /subscribers/{imsi}, POST /subscribers,
-POST /subscribers/import with a CSV body).
+POST /subscribers/import with a CSV body) and pushes a new UE-AMBR to the serving MME
+(POST /subscribers/{imsi}/ambr: Insert-Subscriber-Data). Every subscriber has the APNs of
+--extra-apns besides its own (additional PDN connectivity).
 
 When both listeners are up, one line goes to standard output:
   hss ready diameter=ADDR http=ADDR subscribers=N`,
