@@ -143,15 +143,31 @@ func (m *Machine) esmTimerExpired(e *TimerExpired) {
 		m.dedicatedTimerExpired() // dedicated.go
 		return
 	}
-	if !t.Active() || t.Timer != e.ID || t.UE != AnswerPending {
+	if !t.Active() || t.Timer != e.ID || (t.UE != AnswerPending && !t.itemsPending()) {
 		m.anomaly(e, e.ID.String()+" expired without an ESM request out")
 		return
 	}
+	if t.UE != AnswerPending {
+		// Only further bearers of a deactivation still owe an answer.
+		if t.Count < MaxRetransmissions && m.s.ECM == ECMConnected && !m.s.Releasing && m.sec != nil {
+			t.Count++
+			m.deactivateItems()
+			m.startTimer(t.Timer)
+			return
+		}
+		t.Timer = 0
+		t.failItems()
+		m.touch()
+		m.esmProgress()
+		return
+	}
 	if m.esmRetransmit() {
+		m.deactivateItems()
 		return
 	}
 	t.Timer, t.Retx = 0, nil
 	t.UE, t.UECause = AnswerFailed, 0
+	t.failItems()
 	m.touch()
 	m.esmProgress()
 }
@@ -188,7 +204,7 @@ func (m *Machine) esmProgress() {
 			m.esmEnd(false, "enb:ue_context_modification_failed")
 		}
 	case ProcBearerDeactivate, ProcPDNDisconnect, ProcERABRelease:
-		if t.ENB == AnswerPending || t.UE == AnswerPending || t.Txn != 0 {
+		if t.ENB == AnswerPending || t.UE == AnswerPending || t.Txn != 0 || t.itemsPending() {
 			return
 		}
 		if t.Proc == ProcERABRelease && t.S11Req == 0 {
@@ -497,7 +513,58 @@ func (m *Machine) deactivate(cause nas.ESMCause, reactivate bool) {
 	} else {
 		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
 	}
+	if !t.WholePDN && t.Proc != ProcPDNDisconnect {
+		// Several dedicated bearers: E-RAB RELEASE COMMAND carries one
+		// NAS-PDU (TS 36.413 §9.1.3.5); the other bearers' DEACTIVATE EPS
+		// BEARER CONTEXT REQUESTs go in DOWNLINK NAS TRANSPORT, each
+		// answered on its own (ESMTransaction.Items).
+		for _, ebi := range t.Bearers {
+			if ebi == t.EBI {
+				continue
+			}
+			t.Items = append(t.Items, ESMItem{EBI: ebi, UE: AnswerPending, ESMCause: uint8(cause)})
+		}
+		m.deactivateItems()
+	}
 	m.touch()
+}
+
+// deactivateItems sends the DEACTIVATE EPS BEARER CONTEXT REQUEST of every
+// further bearer still waiting for the UE; those that cannot be encoded
+// are deactivated locally.
+func (m *Machine) deactivateItems() {
+	t := &m.s.ESM
+	for i := range t.Items {
+		it := &t.Items[i]
+		if it.UE != AnswerPending {
+			continue
+		}
+		pdu, err := m.encodeDL(&nas.DeactivateEPSBearerContextRequest{EBI: it.EBI, PTI: t.PTI, ESMCause: nas.ESMCause(it.ESMCause)}, true)
+		if err != nil {
+			it.UE = AnswerFailed
+			continue
+		}
+		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
+	}
+}
+
+// itemsPending reports whether a further bearer still waits for the UE.
+func (t *ESMTransaction) itemsPending() bool {
+	for _, it := range t.Items {
+		if it.UE == AnswerPending && it.Cause == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// failItems ends the wait for every further bearer (local deactivation).
+func (t *ESMTransaction) failItems() {
+	for i := range t.Items {
+		if t.Items[i].UE == AnswerPending {
+			t.Items[i].UE = AnswerFailed
+		}
+	}
 }
 
 // deactivationDone: the bearers (or the PDN connection) are gone: the UE
@@ -719,6 +786,13 @@ func (m *Machine) esmAnswer(ev *nasEvent) {
 	if t.Proc == ProcDedicatedBearer && slices.Contains(want, t.Proc) && m.dedicatedAnswer(ebi, pti, ok, cause) {
 		return
 	}
+	if it := t.item(ebi); it != nil && t.Proc != ProcDedicatedBearer && slices.Contains(want, t.Proc) && it.UE == AnswerPending && pti == t.PTI {
+		// A further bearer of a deactivation (TS 24.301 §6.4.4.3).
+		it.UE = AnswerOK
+		m.touch()
+		m.esmProgress()
+		return
+	}
 	if !slices.Contains(want, t.Proc) || t.Proc == ProcDedicatedBearer || t.UE != AnswerPending || ebi != t.EBI || pti != t.PTI {
 		if _, b := m.bearerOf(ebi); b != nil {
 			// A repeated answer (after a retransmission) or a late one: no
@@ -733,10 +807,11 @@ func (m *Machine) esmAnswer(ev *nasEvent) {
 		m.sendNAS(&nas.ESMStatus{EBI: ebi, PTI: pti, ESMCause: nas.ESMCauseInvalidEPSBearerIdentity}, false)
 		return
 	}
-	if t.Timer != 0 {
+	if t.Timer != 0 && !t.itemsPending() {
 		m.stopTimer(t.Timer)
+		t.Timer = 0
 	}
-	t.Timer, t.Retx = 0, nil
+	t.Retx = nil
 	t.UE, t.UECause = AnswerOK, 0
 	if !ok {
 		t.UE, t.UECause = AnswerFailed, cause
@@ -783,6 +858,7 @@ func (m *Machine) esmConnectionGone() {
 	if t.UE == AnswerPending {
 		t.UE = AnswerFailed
 	}
+	t.failItems()
 	m.touch()
 	m.esmProgress()
 }

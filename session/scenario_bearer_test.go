@@ -110,7 +110,10 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 			n, _ := strconv.Atoi(v)
 			req.LinkedEBI = uint8(n)
 		} else {
-			req.EBIs = []uint8{u8("ebi", 6)}
+			for _, v := range strings.Split(a["ebi"], ",") {
+				n, _ := strconv.Atoi(v)
+				req.EBIs = append(req.EBIs, uint8(n))
+			}
 		}
 		w.step(&S11Request{Now: w.now, ID: p.nextReq, Msg: req}, out)
 	case "sgw-dbr-triggered":
@@ -244,6 +247,9 @@ func (w *world) ueESM(a map[string]string, out *strings.Builder) {
 				msg = &nas.ModifyEPSBearerContextReject{EBI: r.EBI, PTI: r.PTI, ESMCause: cause}
 			}
 		case *nas.DeactivateEPSBearerContextRequest:
+			if want != 0 && int(r.EBI) != want {
+				continue
+			}
 			msg = &nas.DeactivateEPSBearerContextAccept{EBI: r.EBI, PTI: r.PTI}
 		default:
 			continue
