@@ -34,7 +34,32 @@ func (a SGWAdmin) CreateBearer(ctx context.Context, imsi string, lbi uint8) erro
 	return a.post(ctx, "/sessions/"+url.PathEscape(imsi)+"/bearers", body)
 }
 
+// UpdateBearer asks for a bearer modification (TS 23.401 §5.4.2.1): a
+// new QCI (0 keeps the QoS) and APN-AMBR in kbit/s (0 keeps it)
+// (POST /sessions/{imsi}/bearers/{ebi}/update).
+func (a SGWAdmin) UpdateBearer(ctx context.Context, imsi string, ebi, qci uint8, ambrUL, ambrDL uint32) error {
+	body := map[string]any{}
+	if qci != 0 {
+		body["qci"], body["arp_pl"] = qci, 2
+	}
+	if ambrUL != 0 || ambrDL != 0 {
+		body["ambr_ul"], body["ambr_dl"] = ambrUL, ambrDL
+	}
+	return a.post(ctx, fmt.Sprintf("/sessions/%s/bearers/%d/update", url.PathEscape(imsi), ebi), body)
+}
+
+// DeleteBearer asks for a bearer deactivation (TS 23.401 §5.4.4.1); the
+// default bearer's EBI deletes its PDN connection
+// (DELETE /sessions/{imsi}/bearers/{ebi}).
+func (a SGWAdmin) DeleteBearer(ctx context.Context, imsi string, ebi uint8) error {
+	return a.do(ctx, http.MethodDelete, fmt.Sprintf("/sessions/%s/bearers/%d", url.PathEscape(imsi), ebi), nil)
+}
+
 func (a SGWAdmin) post(ctx context.Context, path string, body any) error {
+	return a.do(ctx, http.MethodPost, path, body)
+}
+
+func (a SGWAdmin) do(ctx context.Context, method, path string, body any) error {
 	var r io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -43,7 +68,7 @@ func (a SGWAdmin) post(ctx context.Context, path string, body any) error {
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(a.BaseURL, "/")+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(a.BaseURL, "/")+path, r)
 	if err != nil {
 		return fmt.Errorf("loadtest: sgw admin: %w", err)
 	}

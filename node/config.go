@@ -127,13 +127,18 @@ type SecurityConfig struct {
 
 // NASConfig holds the NAS timers and policies (TS 24.301 §10.2).
 type NASConfig struct {
-	T3412           time.Duration `yaml:"t3412"`
-	T3346           time.Duration `yaml:"t3346"`
-	T3450           time.Duration `yaml:"t3450"`
-	T3460           time.Duration `yaml:"t3460"`
-	T3470           time.Duration `yaml:"t3470"`
-	T3422           time.Duration `yaml:"t3422"`
-	T3489           time.Duration `yaml:"t3489"`
+	T3412 time.Duration `yaml:"t3412"`
+	T3346 time.Duration `yaml:"t3346"`
+	T3450 time.Duration `yaml:"t3450"`
+	T3460 time.Duration `yaml:"t3460"`
+	T3470 time.Duration `yaml:"t3470"`
+	T3422 time.Duration `yaml:"t3422"`
+	T3489 time.Duration `yaml:"t3489"`
+	// T3485, T3486, T3495 guard the network's ESM requests (TS 24.301
+	// table 10.3.1; default 8 s).
+	T3485           time.Duration `yaml:"t3485"`
+	T3486           time.Duration `yaml:"t3486"`
+	T3495           time.Duration `yaml:"t3495"`
 	MobileReachable time.Duration `yaml:"mobile_reachable"`
 	ImplicitDetach  time.Duration `yaml:"implicit_detach"`
 	S1Guard         time.Duration `yaml:"s1_guard"`
@@ -408,7 +413,9 @@ func (c *Config) resolve() (*resolved, error) {
 		{"nas.t3422", n.T3422, &r.timers.T3422}, {"nas.t3489", n.T3489, &r.timers.T3489},
 		{"nas.mobile_reachable", n.MobileReachable, &r.timers.MobileReachable}, {"nas.implicit_detach", n.ImplicitDetach, &r.timers.ImplicitDetach},
 		{"nas.s1_guard", n.S1Guard, &r.timers.S1Guard}, {"nas.t3413", n.T3413, &r.timers.T3413},
-		{"nas.ts1relocprep", n.TS1RelocPrep, &r.timers.S1RelocPrep}, {"nas.ts1relocoverall", n.TS1RelocOverall, &r.timers.S1RelocOverall}} {
+		{"nas.ts1relocprep", n.TS1RelocPrep, &r.timers.S1RelocPrep}, {"nas.ts1relocoverall", n.TS1RelocOverall, &r.timers.S1RelocOverall},
+		{"nas.t3485", n.T3485, &r.timers.T3485},
+		{"nas.t3486", n.T3486, &r.timers.T3486}, {"nas.t3495", n.T3495, &r.timers.T3495}} {
 		if t.v < 0 {
 			return nil, fieldError(t.name, "negative")
 		}

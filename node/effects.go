@@ -38,7 +38,7 @@ func (n *Node) encodeS1(e session.SendS1) (s1Out, bool) {
 			m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceMMEUES1APID, MMEUES1APID: mme}
 		}
 	default:
-		if fillHandoverIDs(e.Msg, c) {
+		if fillHandoverIDs(e.Msg, c) || fillERABIDs(e.Msg, mme, enb) { // node/handover.go, node/bearer.go
 			break
 		}
 		n.log.Error("node: S1AP message the session may not send", "message", e.Msg.MessageName())
@@ -89,6 +89,8 @@ func (n *Node) execute(b *batch) {
 			n.notifyS11(e)
 		case session.Page:
 			n.page(e)
+		case session.RespondS11:
+			n.respondS11(b.key, e) // node/bearer.go
 		}
 	}
 	if b.evict {

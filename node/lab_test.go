@@ -69,7 +69,7 @@ func newLab(t *testing.T, edit func(*node.Config), opts ...node.Options) *lab {
 	h, err := hss.Open(hss.Config{
 		Identity: peer.Identity{OriginHost: "hss.epc.mnc001.mcc001.3gppnetwork.org", OriginRealm: "epc.mnc001.mcc001.3gppnetwork.org"},
 		Timers:   peer.Timers{Watchdog: 6 * time.Second},
-		DataDir:  t.TempDir(), Profile: hss.Profile{APN: "internet"}, Logger: quiet,
+		DataDir:  t.TempDir(), Profile: hss.Profile{APN: "internet", ExtraAPNs: []string{"ims"}}, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +197,10 @@ type testENB struct {
 	nextID s1ap.ENBUES1APID
 	id     uint32
 	tac    uint16
+	// captured holds every S1AP PDU received as sent, when capture is set
+	// (tshark checks, node/bearer_tshark_test.go).
+	capture  bool
+	captured [][]byte
 }
 
 type enbHandler struct{ e *testENB }
@@ -204,6 +208,11 @@ type enbHandler struct{ e *testENB }
 func (h enbHandler) HandleEvent(transport.Event) {}
 
 func (h enbHandler) HandleMessage(_ *transport.Association, m transport.Message) {
+	h.e.mu.Lock()
+	if h.e.capture {
+		h.e.captured = append(h.e.captured, append([]byte(nil), m.Data...))
+	}
+	h.e.mu.Unlock()
 	p, err := s1ap.Decode(append([]byte(nil), m.Data...))
 	if err != nil {
 		h.e.t.Errorf("eNB: MME sent an undecodable S1AP PDU: %v", err)
@@ -221,6 +230,14 @@ func (h enbHandler) HandleMessage(_ *transport.Association, m transport.Message)
 		}
 	default:
 		id = hoENBUEID(p.Message)
+	case *s1ap.ERABSetupRequest:
+		id = x.ENBUES1APID
+	case *s1ap.ERABModifyRequest:
+		id = x.ENBUES1APID
+	case *s1ap.ERABReleaseCommand:
+		id = x.ENBUES1APID
+	case *s1ap.UEContextModificationRequest:
+		id = x.ENBUES1APID
 	}
 	select {
 	case h.e.queue(id) <- p.Message:

@@ -78,7 +78,10 @@ type Node struct {
 	pending pendingIMSIs
 	// ddns holds the SGWs' Downlink Data Notifications until their
 	// subscriber answers them (paging.go).
-	ddns    ddnTable
+	ddns ddnTable
+	// s11reqs are the SGW requests awaiting their subscriber's answer
+	// (node/bearer.go).
+	s11reqs s11Pending
 	workers []*worker
 	// admitLimit is the queued events over all mailboxes beyond which
 	// INITIAL UE MESSAGEs are rejected with congestion.

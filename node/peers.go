@@ -76,11 +76,14 @@ func (n *Node) runS11(ctx context.Context) error {
 	return nil
 }
 
-// s11Incoming receives the SGW's requests. A Downlink Data Notification
-// goes to its subscriber (paging.go, TS 23.401 §5.3.4.3). The other
-// network-initiated procedures (Create/Update/Delete Bearer Request) are
-// answered "Service not supported" (TS 29.274 §7.7.1) and counted.
+// s11Incoming receives the SGW's requests. Create/Update/Delete Bearer
+// Request go to the subscriber (node/bearer.go); a Downlink Data
+// Notification goes to its subscriber (paging.go, TS 23.401 §5.3.4.3); the
+// others are answered "Service not supported" (TS 29.274 §7.7.1) and counted.
 func (n *Node) s11Incoming(in *s11.Incoming) {
+	if n.bearerRequest(in) { // node/bearer.go
+		return
+	}
 	name := in.Msg.MessageType().String()
 	n.m.s11.WithLabelValues("in", name).Inc()
 	if m, ok := in.Msg.(*gtp.DownlinkDataNotification); ok {
@@ -158,8 +161,9 @@ func (n *Node) runS6a(ctx context.Context) error {
 // s6aIncoming serves the HSS-initiated requests. Cancel-Location (TS 29.272
 // §5.2.1.2.2) is answered DIAMETER_SUCCESS at once — also for an unknown
 // IMSI, as the clause asks — and becomes a CancelLocation event of the
-// subscriber (network-initiated detach, TS 23.401 §5.3.8.4). Insert- and
-// Delete-Subscriber-Data are not offered yet: DIAMETER_UNABLE_TO_COMPLY.
+// subscriber (network-initiated detach, TS 23.401 §5.3.8.4).
+// Insert-Subscriber-Data goes to the subscriber (node/uectxmod.go);
+// Delete-Subscriber-Data is not offered yet: DIAMETER_UNABLE_TO_COMPLY.
 func (n *Node) s6aIncoming(req *peer.Request, answer func(*diam.Message)) {
 	m := req.Message
 	switch m.Header.CommandCode {
@@ -188,6 +192,8 @@ func (n *Node) s6aIncoming(req *peer.Request, answer func(*diam.Message)) {
 		}
 		n.post(supervision.Key(key), &session.CancelLocation{Now: time.Now(), Type: clr.CancellationType,
 			ReattachRequired: clr.CLRFlags&s6a.CLRReattachRequired != 0}, "cancel location")
+	case s6a.CmdInsertSubscriberData:
+		n.insertSubscriberData(req, answer) // node/uectxmod.go
 	default:
 		n.m.s6a.WithLabelValues("in", fmt.Sprintf("cmd%d", m.Header.CommandCode)).Inc()
 		n.m.dropped.WithLabelValues("s6a_request_not_offered").Inc()

@@ -273,6 +273,18 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 		if c := n.ueConn(e, m.MMEUES1APID, m.ENBUES1APID, pdu); c != nil {
 			n.toKey(c, &session.HandoverNotify{Now: now, Conn: session.ConnID(c.mmeID), Location: location(m.TAI, m.EUTRANCGI)})
 		}
+	case *s1ap.ERABSetupResponse, *s1ap.ERABModifyResponse, *s1ap.ERABReleaseResponse, *s1ap.ERABReleaseIndication:
+		// E-RAB management (TS 36.413 §8.2; node/bearer.go).
+		mme, enbID, _ := erabIDs(m)
+		if c := n.ueConn(e, mme, enbID, pdu); c != nil {
+			n.toKey(c, erabEvent(now, session.ConnID(c.mmeID), m))
+		}
+	case *s1ap.UEContextModificationResponse, *s1ap.UEContextModificationFailure:
+		// TS 36.413 §8.3.4 (node/uectxmod.go).
+		mme, enbID, _ := erabIDs(m)
+		if c := n.ueConn(e, mme, enbID, pdu); c != nil {
+			n.toKey(c, ueContextModificationEvent(now, session.ConnID(c.mmeID), m))
+		}
 	default:
 		n.notOffered(e, pdu)
 	}

@@ -139,7 +139,8 @@ func (c *Config) Validate() error {
 		d    time.Duration
 	}{{"T3450", c.Timers.T3450}, {"T3460", c.Timers.T3460}, {"T3470", c.Timers.T3470}, {"T3422", c.Timers.T3422},
 		{"T3489", c.Timers.T3489}, {"mobile reachable", c.Timers.MobileReachable}, {"implicit detach", c.Timers.ImplicitDetach},
-		{"S1 guard", c.Timers.S1Guard}, {"TS1RELOCprep", c.Timers.S1RelocPrep}, {"TS1RELOCoverall", c.Timers.S1RelocOverall}} {
+		{"S1 guard", c.Timers.S1Guard}, {"TS1RELOCprep", c.Timers.S1RelocPrep}, {"TS1RELOCoverall", c.Timers.S1RelocOverall},
+		{"T3485", c.Timers.T3485}, {"T3486", c.Timers.T3486}, {"T3495", c.Timers.T3495}} {
 		if v.d <= 0 {
 			return fmt.Errorf("session: config: timer %s must be positive", v.name)
 		}

@@ -19,6 +19,7 @@ func dlNASTransport(pdu []byte) *s1ap.DownlinkNASTransport {
 // bearers go to BEARER CONTEXT INACTIVE locally (TS 24.301 §6.4.4.6: at
 // detach no ESM signalling). The answers are counted in Outstanding.
 func (m *Machine) deleteSessions(cause gtp.Cause, local bool) {
+	m.esmAbort("pdn_connections_deleted")
 	if !local {
 		for _, p := range m.s.PDNs {
 			dsr := &gtp.DeleteSessionRequest{LinkedEBI: p.LBI, ULI: m.uli(), Cause: cause}
@@ -40,6 +41,10 @@ func (m *Machine) deleteSessions(cause gtp.Cause, local bool) {
 // down; Modify Bearer and Release Access Bearers are checked against the
 // transaction awaited.
 func (m *Machine) s11Response(e *S11Response) {
+	if t := &m.s.ESM; t.Active() && t.Txn != 0 && e.Txn == t.Txn {
+		m.esmS11Response(e) // bearer.go, pdn.go
+		return
+	}
 	if m.handoverS11Response(e) {
 		return
 	}

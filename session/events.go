@@ -323,6 +323,22 @@ func eventName(ev Event) string {
 		return "DownlinkDataNotification"
 	case *nasEvent:
 		return "NAS"
+	case *S11Request:
+		return "S11Request"
+	case *ERABSetupResponse:
+		return "ERABSetupResponse"
+	case *ERABModifyResponse:
+		return "ERABModifyResponse"
+	case *ERABReleaseResponse:
+		return "ERABReleaseResponse"
+	case *ERABReleaseIndication:
+		return "ERABReleaseIndication"
+	case *SubscriptionChanged:
+		return "IDR"
+	case *UEContextModificationResponse:
+		return "UEContextModificationResponse"
+	case *UEContextModificationFailure:
+		return "UEContextModificationFailure"
 	}
 	if n := handoverEventName(ev); n != "" {
 		return n

@@ -94,6 +94,8 @@ type world struct {
 	ddn     uint64
 	deleted bool
 	saved   []byte
+	// bearer: the test peers of the bearer procedures (scenario_bearer_test.go).
+	bearer bearerPeers
 }
 
 func newWorld(t *testing.T) *world {
@@ -196,6 +198,8 @@ func (w *world) effect(e Effect) string {
 		return fmt.Sprintf("S11 notify teid=%#x %s", e.TEID, gtpSummary(e.Msg))
 	case Page:
 		return fmt.Sprintf("page imsi=%s s-tmsi=%d/%#x tais=%v", e.IMSI, e.MMEC, e.MTMSI, e.TAIs)
+	case RespondS11:
+		return w.respondS11(e) // scenario_bearer_test.go
 	}
 	return fmt.Sprintf("%T", e)
 }
@@ -229,6 +233,9 @@ func (w *world) s1(m s1ap.Message) string {
 		return "UEContextReleaseCommand cause=" + causeString(m.Cause)
 	}
 	if s, ok := w.s1Handover(m); ok {
+		return s
+	}
+	if s, ok := w.s1Bearer(m); ok { // scenario_bearer_test.go
 		return s
 	}
 	return m.MessageName()
@@ -337,6 +344,9 @@ func nasSummary(m nas.Message) string {
 		return "TrackingAreaUpdateReject cause=" + m.EMMCause.String()
 	case *nas.ServiceReject:
 		return "ServiceReject cause=" + m.EMMCause.String()
+	}
+	if s, ok := nasSummaryBearer(m); ok { // scenario_bearer_test.go
+		return s
 	}
 	return m.MessageType().String()
 }

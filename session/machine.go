@@ -301,6 +301,15 @@ func (m *Machine) registered(ev Event) {
 			m.tauComplete(e)
 		case *nas.GUTIReallocationComplete:
 			m.gutiReallocationComplete(e)
+		case *nas.PDNConnectivityRequest:
+			m.pdnConnectivityRequest(e, msg)
+		case *nas.PDNDisconnectRequest:
+			m.pdnDisconnectRequest(e, msg)
+		case *nas.ActivateDefaultEPSBearerContextAccept, *nas.ActivateDefaultEPSBearerContextReject,
+			*nas.ActivateDedicatedEPSBearerContextAccept, *nas.ActivateDedicatedEPSBearerContextReject,
+			*nas.ModifyEPSBearerContextAccept, *nas.ModifyEPSBearerContextReject,
+			*nas.DeactivateEPSBearerContextAccept:
+			m.esmAnswer(e)
 		default:
 			m.notCompatible(e)
 		}
@@ -384,6 +393,22 @@ func (m *Machine) common(ev Event) {
 		m.anomaly(e, "IMSI resolution not awaited")
 	case *DownlinkDataNotification:
 		m.downlinkDataNotification(e)
+	case *S11Request:
+		m.s11Request(e)
+	case *ERABSetupResponse:
+		m.erabSetupResponse(e)
+	case *ERABModifyResponse:
+		m.erabModifyResponse(e)
+	case *ERABReleaseResponse:
+		m.erabReleaseResponse(e)
+	case *ERABReleaseIndication:
+		m.erabReleaseIndication(e)
+	case *SubscriptionChanged:
+		m.subscriptionChanged(e) // uectxmod.go
+	case *UEContextModificationResponse:
+		m.ueContextModificationAnswer(e, e.Conn, nil)
+	case *UEContextModificationFailure:
+		m.ueContextModificationAnswer(e, e.Conn, &e.Cause)
 	case *nasEvent:
 		m.notCompatible(e)
 	default:

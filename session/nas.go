@@ -249,10 +249,13 @@ func (m *Machine) emmStatus(ev *nasEvent, msg *nas.EMMStatus) {
 	m.anomaly(ev, "EMM STATUS from the UE, cause "+msg.EMMCause.String())
 }
 
-// esmStatus: TS 24.301 §6.7: logged; #43 for an active bearer would
-// deactivate it locally (no dedicated bearers before issue #9).
+// esmStatus: TS 24.301 §6.7: logged; #43 deactivates the EPS bearer
+// context locally (bearer.go).
 func (m *Machine) esmStatus(ev *nasEvent, msg *nas.ESMStatus) {
 	m.anomaly(ev, "ESM STATUS from the UE, cause "+msg.ESMCause.String())
+	if msg.ESMCause == nas.ESMCauseInvalidEPSBearerIdentity {
+		m.esmStatusInvalidBearer(msg.EBI) // bearer.go
+	}
 }
 
 // sendNAS sends a downlink NAS message on the current connection:

@@ -143,6 +143,10 @@ type Subscriber struct {
 	// v2 (issue #9, handover)
 	// HO is the handover in progress (Proc ProcX2Handover or ProcS1Handover).
 	HO Handover
+
+	// v2 (issue #9, bearers): the ESM procedure in progress, beside the
+	// EMM procedure of Proc (docs/design/session.md "Bearers and PDNs").
+	ESM ESMTransaction
 }
 
 // Vector is one E-UTRAN authentication vector (TS 33.401 §6.1.2).
@@ -214,6 +218,12 @@ type Bearer struct {
 	ARP   ARP
 	SGWU  FTEID // S1-U SGW
 	ENBU  FTEID // S1-U eNodeB (zero while ECM-IDLE)
+
+	// v2 (issue #9, bearers): the GBR bearer's bit rates in kbit/s
+	// (TS 29.274 §8.15; zero for a non-GBR bearer) and the EPS bearer
+	// level TFT of a dedicated bearer (TS 24.008 §10.5.6.12 value part).
+	MBRUplink, MBRDownlink, GBRUplink, GBRDownlink uint64
+	TFT                                            []byte
 }
 
 // AttachState holds what the attach in progress learnt from its ATTACH
@@ -362,6 +372,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	e.flag(s.TAURelease)
 	// v2 (issue #9, handover)
 	appendHandover(&e, &s.HO)
+	// v2 (issue #9, bearers)
+	appendBearersV2(&e, s)
 	return e.b
 }
 
@@ -555,6 +567,8 @@ func decodeV1(body []byte, v2 bool) (*Subscriber, error) {
 		s.TAURelease = d.flag("TAU release")
 		// v2 (issue #9, handover)
 		decodeHandover(d, &s.HO)
+		// v2 (issue #9, bearers)
+		decodeBearersV2(d, s)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))
@@ -654,6 +668,8 @@ func (s *Subscriber) check() error {
 		return bad("ECM state", uint8(s.ECM))
 	case s.Proc < ProcNone || s.Proc > lastProcedure:
 		return bad("procedure", uint8(s.Proc))
+	case s.ESM.Proc > lastProcedure || s.ESM.Timer > numTimers:
+		return bad("ESM procedure", uint8(s.ESM.Proc))
 	case s.Wait < WaitNone || s.Wait > lastWait:
 		return bad("wait", uint8(s.Wait))
 	case s.Retx.Kind > RetxSMC || s.Retx.Timer > numTimers:

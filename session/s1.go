@@ -123,6 +123,7 @@ func (m *Machine) connectionGone() {
 	m.effect(FreeConn{Conn: m.s.Conn})
 	m.s.ECM, m.s.Releasing, m.s.Secure, m.s.Conn, m.s.KeNBCount = ECMIdle, false, false, 0, 0
 	m.clearENodeBTunnels()
+	m.esmConnectionGone() // bearer.go
 	if m.s.EMM == EMMRegistered {
 		m.startTimer(TMobileReachable)
 	}
@@ -226,6 +227,8 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 		m.t3413Expired()
 	case TS1RelocPrep, TS1RelocOverall:
 		m.handoverTimer(e)
+	case T3485, T3486, T3495:
+		m.esmTimerExpired(e) // bearer.go
 	default:
 		m.anomaly(e, "unknown timer")
 	}
@@ -303,6 +306,9 @@ func (m *Machine) recovered() {
 		m.stopNASTimers()
 		m.connectionGone()
 	}
+	// The S11 transactions and the SGW requests of the ESM procedure died
+	// with the process (bearer.go).
+	m.esmAbort("node_restart")
 	switch m.s.Proc {
 	case ProcNone:
 	case ProcAttach:

@@ -414,7 +414,7 @@ func (w *world) run(d *datadriven.TestData) string {
 	case "state":
 		w.state(&out)
 	default:
-		if !w.runHandover(d.Cmd, a, &out) {
+		if !w.runHandover(d.Cmd, a, &out) && !w.runBearer(d.Cmd, a, &out) { // scenario_bearer_test.go
 			d.Fatalf(w.t, "unknown command %s", d.Cmd)
 		}
 	}

@@ -100,11 +100,23 @@ const (
 	// v2 (issue #9, handover)
 	ProcX2Handover // X2-based handover (path switch), TS 23.401 §5.5.1.1, TS 36.413 §8.4.4
 	ProcS1Handover // intra-MME S1-based handover, TS 23.401 §5.5.1.2, TS 36.413 §8.4.1-3
-	lastProcedure  = ProcS1Handover
+	// ESM procedures (issue #9, bearers): they run in ESMTransaction,
+	// beside the EMM procedure of Proc.
+	ProcDedicatedBearer  // network-initiated dedicated bearer activation, TS 23.401 §5.4.1, TS 24.301 §6.4.2
+	ProcBearerModify     // network-initiated bearer modification, TS 23.401 §5.4.2, TS 24.301 §6.4.3
+	ProcBearerDeactivate // network-initiated bearer deactivation, TS 23.401 §5.4.4.1, TS 24.301 §6.4.4
+	ProcPDNConnect       // UE-requested PDN connectivity, TS 23.401 §5.10.2, TS 24.301 §6.5.1
+	ProcPDNDisconnect    // UE-requested PDN disconnection, TS 23.401 §5.10.3, TS 24.301 §6.5.2
+	ProcERABRelease      // eNodeB-initiated bearer release, TS 23.401 §5.4.4.2
+	// UE context modification after a UE-AMBR change, TS 23.401 §5.3.9.2,
+	// TS 36.413 §8.3.4.
+	ProcUEContextModification
+	lastProcedure = ProcUEContextModification
 )
 
 var procNames = [...]string{"", "none", "attach", "detach_ue", "detach_network", "s1_release", "detach_implicit",
-	"service_request", "tau", "guti_reallocation", "paging", "x2_handover", "s1_handover"}
+	"service_request", "tau", "guti_reallocation", "paging", "x2_handover", "s1_handover",
+	"dedicated_bearer", "bearer_modify", "bearer_deactivate", "pdn_connect", "pdn_disconnect", "erab_release", "ue_context_modification"}
 
 func (p Procedure) String() string {
 	if p > 0 && int(p) < len(procNames) {

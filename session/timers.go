@@ -24,11 +24,15 @@ const (
 	// v2 (issue #9, handover)
 	TS1RelocPrep    // HANDOVER REQUEST sent, HANDOVER REQUEST ACKNOWLEDGE or FAILURE awaited (TS 36.413 §8.4.1.2 TS1RELOCprep)
 	TS1RelocOverall // HANDOVER COMMAND sent, HANDOVER NOTIFY awaited (TS 36.413 §8.4.1.2 TS1RELOCoverall)
-	numTimers       = TS1RelocOverall
+	// ESM timers (issue #9, bearers; TS 24.301 table 10.3.1).
+	T3485     // ACTIVATE DEFAULT/DEDICATED EPS BEARER CONTEXT REQUEST sent
+	T3486     // MODIFY EPS BEARER CONTEXT REQUEST sent
+	T3495     // DEACTIVATE EPS BEARER CONTEXT REQUEST sent
+	numTimers = T3495
 )
 
 var timerNames = [...]string{"", "T3450", "T3460", "T3470", "T3422", "T3489", "mobile-reachable", "implicit-detach", "s1-guard", "T3413",
-	"TS1RELOCprep", "TS1RELOCoverall"}
+	"TS1RELOCprep", "TS1RELOCoverall", "T3485", "T3486", "T3495"}
 
 func (t TimerID) String() string {
 	if t > 0 && int(t) < len(timerNames) {
@@ -58,6 +62,9 @@ type TimerValues struct {
 	// S1RelocOverall the wait for HANDOVER NOTIFY (TS 36.413 §8.4.1.2
 	// names TS1RELOCprep and TS1RELOCoverall; the MME keeps its own).
 	S1RelocPrep, S1RelocOverall time.Duration
+	// T3485, T3486, T3495 guard the network's ESM requests (TS 24.301
+	// table 10.3.1: 8 s each).
+	T3485, T3486, T3495 time.Duration
 }
 
 // DefaultT3413 is the paging timer used when TimerValues.T3413 is 0.
@@ -80,6 +87,7 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 		S1Guard:         5 * time.Second,
 		T3413:           DefaultT3413,
 		S1RelocPrep:     5 * time.Second, S1RelocOverall: 10 * time.Second,
+		T3485: 8 * time.Second, T3486: 8 * time.Second, T3495: 8 * time.Second,
 	}
 }
 
@@ -99,7 +107,10 @@ func DefaultTimerValues(t3412 time.Duration) TimerValues {
 //	T3413             S1AP PAGING sent                     page again; last attempt: DDN Failure Indication (§5.6.2.2.2, TS 23.401 §5.3.4.3)
 //	TS1RELOCprep      HANDOVER REQUEST sent                HANDOVER PREPARATION FAILURE, target released (TS 36.413 §8.4.1.2)
 //	TS1RELOCoverall   HANDOVER COMMAND sent                target released, the UE stays at the source (TS 36.413 §8.4.1.2)
-var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard, T3413, TS1RelocPrep, TS1RelocOverall}
+//	T3485             ACTIVATE DEFAULT/DEDICATED sent      retransmit; 5th: abort the activation, release the bearer (§6.4.1.6 a, §6.4.2.6 a)
+//	T3486             MODIFY EPS BEARER CONTEXT sent       retransmit; 5th: abort the modification (§6.4.3.6 a)
+//	T3495             DEACTIVATE EPS BEARER CONTEXT sent   retransmit; 5th: deactivate locally (§6.4.4.6 a)
+var timerTable = [...]TimerID{T3450, T3460, T3470, T3422, T3489, TMobileReachable, TImplicitDetach, TS1Guard, T3413, TS1RelocPrep, TS1RelocOverall, T3485, T3486, T3495}
 
 func (v TimerValues) of(t TimerID) time.Duration {
 	switch t {
@@ -128,6 +139,12 @@ func (v TimerValues) of(t TimerID) time.Duration {
 		return v.S1RelocPrep
 	case TS1RelocOverall:
 		return v.S1RelocOverall
+	case T3485:
+		return v.T3485
+	case T3486:
+		return v.T3486
+	case T3495:
+		return v.T3495
 	}
 	return 0
 }

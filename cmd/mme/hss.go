@@ -28,6 +28,7 @@ func newHSSCmd() *cobra.Command {
 		fixedRAND, logLevel                        string
 		watchdog, requestTimeout                   time.Duration
 		workers                                    int
+		extraAPNs                                  []string
 	)
 	c := &cobra.Command{
 		Use:   "hss",
@@ -39,7 +40,9 @@ Update-Location with Cancel-Location to the previous MME, Purge-UE.
 Subscribers live in badger under --data-dir; --import-csv loads a CSV with the header
 imsi,k,opc,amf,sqn,msisdn,apn at start. The REST API on --http-listen adds, shows and
 removes subscribers (GET/PUT/DELETE /subscribers/{imsi}, POST /subscribers,
-POST /subscribers/import with a CSV body).
+POST /subscribers/import with a CSV body) and pushes a new UE-AMBR to the serving MME
+(POST /subscribers/{imsi}/ambr: Insert-Subscriber-Data). Every subscriber has the APNs of
+--extra-apns besides its own (additional PDN connectivity).
 
 When both listeners are up, one line goes to standard output:
   hss ready diameter=ADDR http=ADDR subscribers=N`,
@@ -54,7 +57,7 @@ When both listeners are up, one line goes to standard output:
 					OriginStateID: uint32(time.Now().Unix())},
 				Timers:  peer.Timers{Watchdog: watchdog, RequestTimeout: requestTimeout},
 				DataDir: dataDir, Workers: workers, Logger: log,
-				Profile: hss.Profile{APN: defaultAPN},
+				Profile: hss.Profile{APN: defaultAPN, ExtraAPNs: extraAPNs},
 			}
 			if fixedRAND != "" {
 				b, err := hex.DecodeString(fixedRAND)
@@ -76,6 +79,7 @@ When both listeners are up, one line goes to standard output:
 	f.StringVar(&originHost, "origin-host", "hss.epc.mnc001.mcc001.3gppnetwork.org", "Diameter Origin-Host")
 	f.StringVar(&originRealm, "origin-realm", "epc.mnc001.mcc001.3gppnetwork.org", "Diameter Origin-Realm")
 	f.StringVar(&defaultAPN, "default-apn", "internet", "APN of subscribers imported without one")
+	f.StringSliceVar(&extraAPNs, "extra-apns", []string{"ims"}, "APNs every subscriber has besides its default one (additional PDN connectivity)")
 	f.StringVar(&fixedRAND, "fixed-rand", "", "TEST ONLY: use this RAND (32 hex digits) in every vector")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&watchdog, "watchdog", 30*time.Second, "Diameter watchdog interval Tw (RFC 3539)")

@@ -27,6 +27,11 @@ type Profile struct {
 	ARPPriority       uint32
 	PeriodicTAUTimer  uint32 // Subscribed-Periodic-RAU-TAU-Timer, seconds; 0 leaves it out
 	ChargingCharacter string // 3GPP-Charging-Characteristics, "" leaves it out
+	// ExtraAPNs are APN configurations every subscriber has besides its
+	// default one (context identifiers 2, 3, ...; the profile's PDN type,
+	// QCI, ARP and AMBR), e.g. "ims" for additional PDN connectivity
+	// (TS 23.401 §5.10.2).
+	ExtraAPNs []string
 }
 
 // DefaultProfile is a best-effort internet subscription.
@@ -345,8 +350,9 @@ func (h *HSS) updateLocation(m *diam.Message) (*diam.Message, error) {
 	return ula.Encode(), nil
 }
 
-// subscriptionData builds Subscription-Data (TS 29.272 §7.3.2) with one
-// APN configuration, the default (context identifier 1).
+// subscriptionData builds Subscription-Data (TS 29.272 §7.3.2) with the
+// default APN configuration (context identifier 1) and the profile's extra
+// APNs.
 func (h *HSS) subscriptionData(sub *Subscriber) *s6a.SubscriptionData {
 	p := h.cfg.Profile
 	ul, dl := p.AMBRUL, p.AMBRDL
@@ -361,7 +367,7 @@ func (h *HSS) subscriptionData(sub *Subscriber) *s6a.SubscriptionData {
 		arp = uint32(sub.ARPPriority)
 	}
 	granted, packet, ard := s6a.ServiceGranted, s6a.OnlyPacket, sub.AccessRestrictionData
-	return &s6a.SubscriptionData{
+	sd := &s6a.SubscriptionData{
 		SubscriberStatus:        &granted,
 		MSISDN:                  sub.MSISDN,
 		NetworkAccessMode:       &packet,
@@ -379,6 +385,16 @@ func (h *HSS) subscriptionData(sub *Subscriber) *s6a.SubscriptionData {
 		},
 		SubscribedPeriodicTAUTimer: p.PeriodicTAUTimer,
 	}
+	prof := sd.APNConfigurationProfile
+	for i, apn := range p.ExtraAPNs {
+		if apn == "" || apn == sub.APN {
+			continue
+		}
+		c := prof.APNConfigurations[0]
+		c.ContextIdentifier, c.ServiceSelection = uint32(i+2), apn
+		prof.APNConfigurations = append(prof.APNConfigurations, c)
+	}
+	return sd
 }
 
 // purgeUE serves a PUR (TS 29.272 §5.2.1.3.3): when the purging MME is

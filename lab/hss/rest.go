@@ -18,6 +18,7 @@ import (
 //	GET    /subscribers/{imsi}         SubscriberView (JSON) or 404
 //	PUT    /subscribers/{imsi}         SubscriberInput (JSON): 204
 //	DELETE /subscribers/{imsi}         204 (Cancel-Location to the serving MME) or 404
+//	POST   /subscribers/{imsi}/ambr    {"ambr_ul":N,"ambr_dl":N} bit/s: Insert-Subscriber-Data to the serving MME; 409 when none
 //
 // Errors are JSON {"error": "..."} with 400, 404 or 500.
 func (h *HSS) Handler() http.Handler {
@@ -30,6 +31,27 @@ func (h *HSS) Handler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"count": n})
+	})
+	mux.HandleFunc("POST /subscribers/{imsi}/ambr", func(w http.ResponseWriter, r *http.Request) {
+		// A new UE-AMBR pushed to the serving MME (Insert-Subscriber-Data).
+		var in struct {
+			UL uint32 `json:"ambr_ul"`
+			DL uint32 `json:"ambr_dl"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+			httpError(w, fmt.Errorf("%w: %v", ErrInvalidSubscriber, err))
+			return
+		}
+		err := h.ChangeAMBR(r.Context(), r.PathValue("imsi"), in.UL, in.DL)
+		if errors.Is(err, ErrNotRegistered) {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]uint32{"ambr_ul": in.UL, "ambr_dl": in.DL})
 	})
 	mux.HandleFunc("POST /subscribers", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))

@@ -1,0 +1,913 @@
+package session
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/lte-mme/mme/gtp"
+	"github.com/lte-mme/mme/nas"
+	"github.com/lte-mme/mme/s1ap"
+)
+
+// Network-initiated bearer procedures (TS 23.401 §5.4.1, §5.4.2, §5.4.4;
+// TS 24.301 §6.4.2-6.4.4; TS 36.413 §8.2) and the ESM transaction they
+// share with the UE-requested PDN procedures (pdn.go). One ESM procedure
+// runs at a time (ESMTransaction); the SGW's request is answered once the
+// eNodeB and the UE both answered.
+
+// ---- bearer and PDN lookups ----
+
+// pdnOf returns the PDN connection whose default bearer is lbi.
+func (m *Machine) pdnOf(lbi uint8) *PDN {
+	for i := range m.s.PDNs {
+		if m.s.PDNs[i].LBI == lbi {
+			return &m.s.PDNs[i]
+		}
+	}
+	return nil
+}
+
+// bearerOf returns the bearer ebi and its PDN connection.
+func (m *Machine) bearerOf(ebi uint8) (*PDN, *Bearer) {
+	for i := range m.s.PDNs {
+		p := &m.s.PDNs[i]
+		for j := range p.Bearers {
+			if p.Bearers[j].EBI == ebi {
+				return p, &p.Bearers[j]
+			}
+		}
+	}
+	return nil, nil
+}
+
+// freeEBI returns the lowest EPS bearer identity no bearer uses (5-15,
+// TS 24.007 §11.2.3.1.5), or 0 when all are taken.
+func (m *Machine) freeEBI() uint8 {
+	for ebi := uint8(5); ebi <= 15; ebi++ {
+		if _, b := m.bearerOf(ebi); b == nil {
+			return ebi
+		}
+	}
+	return 0
+}
+
+// removeBearer forgets a dedicated bearer.
+func (m *Machine) removeBearer(ebi uint8) {
+	for i := range m.s.PDNs {
+		p := &m.s.PDNs[i]
+		p.Bearers = slices.DeleteFunc(p.Bearers, func(b Bearer) bool { return b.EBI == ebi })
+	}
+	m.touch()
+}
+
+// removePDN forgets a PDN connection and its bearers.
+func (m *Machine) removePDN(lbi uint8) {
+	m.s.PDNs = slices.DeleteFunc(m.s.PDNs, func(p PDN) bool { return p.LBI == lbi })
+	m.touch()
+}
+
+// ---- the ESM transaction ----
+
+// esmBegin starts ESM procedure p now.
+func (m *Machine) esmBegin(p Procedure) *ESMTransaction {
+	m.s.ESM = ESMTransaction{Proc: p, Start: m.now}
+	m.rd.Started = append(m.rd.Started, p)
+	m.touch()
+	return &m.s.ESM
+}
+
+// esmEnd ends the ESM procedure in progress with an outcome.
+func (m *Machine) esmEnd(ok bool, cause string) {
+	t := &m.s.ESM
+	if t.Timer != 0 {
+		m.stopTimer(t.Timer)
+	}
+	m.rd.Outcomes = append(m.rd.Outcomes, Outcome{Proc: t.Proc, OK: ok, Cause: cause, Start: t.Start, End: m.now})
+	m.s.ESM = ESMTransaction{}
+	m.touch()
+}
+
+// esmRefused counts procedure p as started and failed at once (it was
+// refused before it could take the ESM transaction).
+func (m *Machine) esmRefused(p Procedure, cause string) {
+	m.rd.Started = append(m.rd.Started, p)
+	m.rd.Outcomes = append(m.rd.Outcomes, Outcome{Proc: p, OK: false, Cause: cause, Start: m.now, End: m.now})
+}
+
+// esmGuard encodes an ESM request for the UE guarded by timer id (T3485,
+// T3486, T3495): the plain message is kept for its retransmissions
+// (TS 24.301 §6.4.2.6 a, §6.4.3.6 a, §6.4.4.6 a) and the protected PDU
+// returned, for an E-RAB request or a DOWNLINK NAS TRANSPORT. nil when it
+// cannot be encoded (an anomaly is recorded).
+func (m *Machine) esmGuard(id TimerID, msg nas.Message) []byte {
+	plain, err := nas.Encode(msg)
+	if err == nil && m.protectNow() {
+		var pdu []byte
+		if pdu, err = m.encodeDL(msg, true); err == nil {
+			t := &m.s.ESM
+			t.Timer, t.Count, t.Retx = id, 0, plain
+			m.startTimer(id)
+			return pdu
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("session: %v without a NAS security context", msg.MessageType())
+	}
+	m.rd.Anomalies = append(m.rd.Anomalies, Anomaly{State: m.s.EMM, Event: "encode", What: err.Error()})
+	return nil
+}
+
+// esmRetransmit sends the guarded ESM message again in DOWNLINK NAS
+// TRANSPORT with a new COUNT, or reports false on the fifth expiry.
+func (m *Machine) esmRetransmit() bool {
+	t := &m.s.ESM
+	if t.Count >= MaxRetransmissions || m.s.ECM != ECMConnected || m.s.Releasing || m.sec == nil {
+		return false
+	}
+	pdu, err := m.sec.Protect(make([]byte, 0, len(t.Retx)+nas.SecurityProtectedHeaderLen), t.Retx, nas.IntegrityProtectedCiphered)
+	if err != nil {
+		return false
+	}
+	t.Count++
+	m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.DownlinkNASTransport{NASPDU: pdu}})
+	m.startTimer(t.Timer)
+	return true
+}
+
+// esmTimerExpired: T3485, T3486, T3495 (timers.go): retransmit; on the
+// fifth expiry the procedure ends without the UE (TS 24.301 §6.4.1.6 a,
+// §6.4.2.6 a, §6.4.3.6 a: abort; §6.4.4.6 a: deactivate locally).
+func (m *Machine) esmTimerExpired(e *TimerExpired) {
+	t := &m.s.ESM
+	if t.Proc == ProcDedicatedBearer && t.Timer == e.ID {
+		m.dedicatedTimerExpired() // dedicated.go
+		return
+	}
+	if !t.Active() || t.Timer != e.ID || (t.UE != AnswerPending && !t.itemsPending()) {
+		m.anomaly(e, e.ID.String()+" expired without an ESM request out")
+		return
+	}
+	if t.UE != AnswerPending {
+		// Only further bearers of a deactivation still owe an answer.
+		if t.Count < MaxRetransmissions && m.s.ECM == ECMConnected && !m.s.Releasing && m.sec != nil {
+			t.Count++
+			m.deactivateItems()
+			m.startTimer(t.Timer)
+			return
+		}
+		t.Timer = 0
+		t.failItems()
+		m.touch()
+		m.esmProgress()
+		return
+	}
+	if m.esmRetransmit() {
+		m.deactivateItems()
+		return
+	}
+	t.Timer, t.Retx = 0, nil
+	t.UE, t.UECause = AnswerFailed, 0
+	t.failItems()
+	m.touch()
+	m.esmProgress()
+}
+
+// respondS11 answers the SGW request of the ESM transaction (if any).
+func (m *Machine) respondS11(id uint64, msg gtp.Message) {
+	if id == 0 {
+		return
+	}
+	m.effect(RespondS11{ID: id, TEID: m.s.SGWTEID, Msg: msg})
+}
+
+// esmProgress finishes the procedure once what it waits for is in.
+func (m *Machine) esmProgress() {
+	t := &m.s.ESM
+	switch t.Proc {
+	case ProcDedicatedBearer:
+		m.dedicatedProgress() // dedicated.go
+	case ProcPDNConnect:
+		if t.ENB == AnswerPending || (t.ENB == AnswerOK && t.UE == AnswerPending) {
+			return
+		}
+		m.pdnConnectDone()
+	case ProcBearerModify:
+		if t.ENB == AnswerPending || (t.ENB != AnswerFailed && t.UE == AnswerPending) {
+			return
+		}
+		m.bearerModifyDone()
+	case ProcUEContextModification:
+		switch t.ENB {
+		case AnswerOK:
+			m.esmEnd(true, "")
+		case AnswerFailed:
+			m.esmEnd(false, "enb:ue_context_modification_failed")
+		}
+	case ProcBearerDeactivate, ProcPDNDisconnect, ProcERABRelease:
+		if t.ENB == AnswerPending || t.UE == AnswerPending || t.Txn != 0 || t.itemsPending() {
+			return
+		}
+		if t.Proc == ProcERABRelease && t.S11Req == 0 {
+			return // the PGW's Delete Bearer Request is still to come
+		}
+		m.deactivationDone()
+	}
+}
+
+// ---- SGW requests ----
+
+// s11Request dispatches a request of the SGW.
+func (m *Machine) s11Request(e *S11Request) {
+	switch req := e.Msg.(type) {
+	case *gtp.CreateBearerRequest:
+		m.createBearerRequest(e, req)
+	case *gtp.UpdateBearerRequest:
+		m.updateBearerRequest(e, req)
+	case *gtp.DeleteBearerRequest:
+		m.deleteBearerRequest(e, req)
+	default:
+		m.anomaly(e, "S11 request not handled by the session: "+e.Msg.MessageType().String())
+	}
+}
+
+// bearerRefusal says why a network-initiated bearer procedure cannot run
+// now (0: it can).
+func (m *Machine) bearerRefusal() gtp.CauseValue {
+	switch {
+	case m.s.EMM != EMMRegistered || len(m.s.PDNs) == 0:
+		return gtp.CauseContextNotFound
+	case m.s.Proc != ProcNone:
+		// TS 29.274 §8.4 cause #110: a TAU, handover or release is under
+		// way; the PGW retries after it (TS 23.401 §5.4.1 NOTE 2).
+		return gtp.CauseTemporarilyRejectedDueToMobility
+	case m.s.ESM.Active():
+		// One ESM procedure at a time: the PGW retries.
+		return gtp.CauseRequestRejected
+	case m.s.ECM != ECMConnected || m.s.Releasing:
+		// TS 23.401 §5.4.1 step 3: an ECM-IDLE UE is paged first (the
+		// paging procedure arrives with the idle-mode work); until then
+		// the request is answered "Unable to page UE".
+		return gtp.CauseUnableToPageUE
+	}
+	return 0
+}
+
+// epsQoS is the EPS QoS IE of a bearer (TS 24.301 §9.9.4.3; kbit/s).
+func epsQoS(b *Bearer) nas.EPSQoS {
+	return nas.NewEPSQoS(b.QCI, b.MBRUplink, b.MBRDownlink, b.GBRUplink, b.GBRDownlink)
+}
+
+// erabQoSGBR is the E-RAB level QoS with, for a GBR bearer, its bit rates
+// (TS 36.413 §9.2.1.18: bit/s).
+func erabQoSGBR(b *Bearer) s1ap.ERABLevelQoSParameters {
+	q := erabQoS(b)
+	if b.GBRUplink != 0 || b.GBRDownlink != 0 || b.MBRUplink != 0 || b.MBRDownlink != 0 {
+		q.GbrQosInformation = s1ap.Some(s1ap.GBRQosInformation{
+			ERABMaximumBitrateDL: s1ap.BitRate(b.MBRDownlink * 1000), ERABMaximumBitrateUL: s1ap.BitRate(b.MBRUplink * 1000),
+			ERABGuaranteedBitrateDL: s1ap.BitRate(b.GBRDownlink * 1000), ERABGuaranteedBitrateUL: s1ap.BitRate(b.GBRUplink * 1000),
+		})
+	}
+	return q
+}
+
+// updateBearerRequest: TS 23.401 §5.4.2.1 steps 3-4, TS 24.301 §6.4.3.2:
+// MODIFY EPS BEARER CONTEXT REQUEST (T3486), in E-RAB MODIFY REQUEST when
+// the bearer QoS changes, else in DOWNLINK NAS TRANSPORT (TFT or APN-AMBR
+// only).
+func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerRequest) {
+	refuse := func(c gtp.CauseValue, why string) {
+		rsp := &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: c}}
+		for _, bc := range req.BearerContexts {
+			rsp.BearerContexts = append(rsp.BearerContexts, gtp.BearerContext{EBI: bc.EBI, Cause: gtp.Cause{Value: c}})
+		}
+		m.respondS11(e.ID, rsp)
+		m.esmRefused(ProcBearerModify, why)
+	}
+	if c := m.bearerRefusal(); c != 0 {
+		refuse(c, "s11:cause_"+itoa(int(c)))
+		return
+	}
+	if len(req.BearerContexts) == 0 {
+		refuse(gtp.CauseMandatoryIEMissing, "s11:no_bearer_context")
+		return
+	}
+	bc := req.BearerContexts[0]
+	pdn, b := m.bearerOf(bc.EBI)
+	if b == nil || b.State != BearerActive {
+		// TS 29.274 §7.2.16: the bearer is unknown.
+		refuse(gtp.CauseContextNotFound, "s11:unknown_bearer")
+		return
+	}
+	t := m.esmBegin(ProcBearerModify)
+	t.LBI, t.EBI, t.S11Req, t.Bearers = pdn.LBI, b.EBI, e.ID, []uint8{b.EBI}
+	if req.PTI != nil {
+		t.PTI = *req.PTI
+	}
+	t.Pending = *b
+	t.Pending.TFT = slices.Clone(b.TFT)
+	t.AMBRUplink, t.AMBRDownlink = pdn.AMBRUplink, pdn.AMBRDownlink
+	mod := &nas.ModifyEPSBearerContextRequest{EBI: b.EBI, PTI: t.PTI}
+	newQoS := !bc.BearerQoS.IsZero()
+	if q := bc.BearerQoS; newQoS {
+		p := &t.Pending
+		p.QCI, p.ARP = q.QCI, ARP{Level: q.ARP.PL, MayPreempt: !q.ARP.PCI, Preemptable: !q.ARP.PVI}
+		p.MBRUplink, p.MBRDownlink, p.GBRUplink, p.GBRDownlink = q.MBRUplink, q.MBRDownlink, q.GBRUplink, q.GBRDownlink
+		eq := epsQoS(p)
+		mod.NewEPSQoS = &eq
+	}
+	if bc.TFT != nil {
+		t.Pending.TFT = slices.Clone(bc.TFT)
+		mod.TFT = nas.TrafficFlowTemplate(t.Pending.TFT)
+	}
+	if a := req.AMBR; a.Uplink != pdn.AMBRUplink || a.Downlink != pdn.AMBRDownlink {
+		t.AMBRUplink, t.AMBRDownlink = a.Uplink, a.Downlink
+		mod.APNAMBR = nas.NewAPNAggregateMaximumBitRate(uint64(a.Downlink), uint64(a.Uplink))
+	}
+	pdu := m.esmGuard(T3486, mod)
+	t = &m.s.ESM
+	if pdu == nil {
+		m.respondS11(e.ID, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
+		m.esmEnd(false, "encode")
+		return
+	}
+	b.State = BearerModifyPending
+	t.UE = AnswerPending
+	if newQoS && b.ENBU.Addr.IsValid() {
+		t.ENB = AnswerPending
+		m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABModifyRequest{ERABToBeModifiedListBearerModReq: s1ap.ERABToBeModifiedListBearerModReq{{
+			ERABID: s1ap.ERABID(b.EBI), ERABLevelQoSParameters: erabQoSGBR(&t.Pending), NASPDU: s1ap.NASPDU(pdu)}}}})
+	} else {
+		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
+	}
+	m.touch()
+}
+
+// bearerModifyDone answers Update Bearer Request (TS 23.401 §5.4.2.1
+// step 8, TS 29.274 §7.2.16): the new QoS, TFT and APN-AMBR hold once the
+// UE (and the eNodeB) accepted; otherwise the old ones stay.
+func (m *Machine) bearerModifyDone() {
+	t := &m.s.ESM
+	pdn, b := m.bearerOf(t.EBI)
+	if b == nil {
+		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+		m.esmEnd(false, "bearer_lost")
+		return
+	}
+	if t.UE == AnswerOK && t.ENB != AnswerFailed {
+		enb := b.ENBU
+		*b = t.Pending
+		b.ENBU, b.State = enb, BearerActive
+		pdn.AMBRUplink, pdn.AMBRDownlink = t.AMBRUplink, t.AMBRDownlink
+		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted},
+			BearerContexts: []gtp.BearerContext{{EBI: b.EBI, Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}}, ULI: m.uli()})
+		m.esmEnd(true, "")
+		return
+	}
+	b.State = BearerActive
+	cause, why := t.ENBCause, "enb:erab_modify_failed"
+	switch {
+	case t.ENB != AnswerFailed && t.UECause != 0:
+		cause, why = gtp.CauseUERefuses, "ue:esm#"+itoa(int(t.UECause))
+	case t.ENB != AnswerFailed:
+		cause, why = gtp.CauseUENotResponding, "t3486_expiry"
+	}
+	m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: cause},
+		BearerContexts: []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: cause}}}})
+	m.esmEnd(false, why)
+}
+
+// deleteBearerRequest: TS 23.401 §5.4.4.1 steps 3-4, TS 24.301 §6.4.4.2:
+// DEACTIVATE EPS BEARER CONTEXT REQUEST (T3495) in E-RAB RELEASE COMMAND.
+// The Linked EBI deletes the whole PDN connection; the last one detaches
+// the UE (TS 23.401 §5.4.4.1 step 3). An ECM-IDLE UE's bearers are
+// deactivated locally (its EPS bearer context status synchronises them at
+// the next TAU or service request, TS 24.301 §6.4.4.6).
+func (m *Machine) deleteBearerRequest(e *S11Request, req *gtp.DeleteBearerRequest) {
+	t := &m.s.ESM
+	triggered := t.Proc == ProcERABRelease && t.S11Req == 0
+	if !triggered {
+		c := m.bearerRefusal()
+		if c == gtp.CauseUnableToPageUE {
+			c = 0 // deactivated locally below
+		}
+		if c != 0 {
+			m.respondS11(e.ID, &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: c}})
+			m.esmRefused(ProcBearerDeactivate, "s11:cause_"+itoa(int(c)))
+			return
+		}
+	}
+	var ebis []uint8
+	var failed []gtp.BearerContext
+	nasEBI, lbi := uint8(0), uint8(0)
+	if req.LinkedEBI != 0 {
+		pdn := m.pdnOf(req.LinkedEBI)
+		if pdn == nil {
+			m.respondS11(e.ID, &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+			if triggered {
+				m.esmEnd(false, "s11:unknown_pdn")
+			} else {
+				m.esmRefused(ProcBearerDeactivate, "s11:unknown_pdn")
+			}
+			return
+		}
+		nasEBI, lbi = pdn.LBI, pdn.LBI
+		for _, b := range pdn.Bearers {
+			ebis = append(ebis, b.EBI)
+		}
+		if len(m.s.PDNs) == 1 {
+			// TS 23.401 §5.4.4.1 step 3: the default bearer of the last PDN
+			// connection: the MME detaches the UE (re-attach required).
+			m.respondS11(e.ID, &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}, LinkedEBI: lbi})
+			if triggered {
+				m.esmEnd(true, "")
+			}
+			m.networkDetach(true, "last_pdn_deleted_by_pgw", false)
+			return
+		}
+	} else {
+		for _, ebi := range req.EBIs {
+			p, b := m.bearerOf(ebi)
+			switch {
+			case b == nil:
+				failed = append(failed, gtp.BearerContext{EBI: ebi, Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+			case p.LBI == ebi:
+				// TS 29.274 §7.2.9.2: a default bearer goes by Linked EBI.
+				failed = append(failed, gtp.BearerContext{EBI: ebi, Cause: gtp.Cause{Value: gtp.CauseMandatoryIEIncorrect}})
+			case nasEBI == 0 || p.LBI == lbi:
+				if nasEBI == 0 {
+					nasEBI, lbi = ebi, p.LBI
+				}
+				ebis = append(ebis, ebi)
+			default:
+				failed = append(failed, gtp.BearerContext{EBI: ebi, Cause: gtp.Cause{Value: gtp.CauseRequestRejected}})
+			}
+		}
+		if len(ebis) == 0 {
+			m.respondS11(e.ID, &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}, BearerContexts: failed})
+			if triggered {
+				m.esmEnd(false, "s11:unknown_bearer")
+			} else {
+				m.esmRefused(ProcBearerDeactivate, "s11:unknown_bearer")
+			}
+			return
+		}
+	}
+	if !triggered {
+		t = m.esmBegin(ProcBearerDeactivate)
+		if req.PTI != nil {
+			t.PTI = *req.PTI
+		}
+	}
+	t.S11Req, t.LBI, t.EBI, t.Bearers = e.ID, lbi, nasEBI, ebis
+	t.WholePDN = req.LinkedEBI != 0
+	if len(failed) > 0 {
+		// Bearers of another PDN connection or unknown ones: the answer
+		// names only the bearers deleted (TS 29.274 §7.2.10.2).
+		m.anomaly(e, fmt.Sprintf("Delete Bearer Request: %d bearers not deleted", len(failed)))
+	}
+	m.touch()
+	m.deactivate(nas.ESMCauseRegularDeactivation, req.Cause.Value == gtp.CauseReactivationRequested)
+}
+
+// deactivate sends DEACTIVATE EPS BEARER CONTEXT REQUEST for the ESM
+// transaction's EBI (T3495), in E-RAB RELEASE COMMAND for the E-RABs the
+// eNodeB holds, in DOWNLINK NAS TRANSPORT when it holds none; an ECM-IDLE
+// UE's bearers are deactivated locally.
+func (m *Machine) deactivate(cause nas.ESMCause, reactivate bool) {
+	t := &m.s.ESM
+	for _, ebi := range t.Bearers {
+		if _, b := m.bearerOf(ebi); b != nil {
+			b.State = BearerInactivePending
+		}
+	}
+	if m.s.ECM != ECMConnected || m.s.Releasing || t.UECause == uint8(nas.ESMCauseInvalidEPSBearerIdentity) {
+		// ECM-IDLE, or the UE said it has no such bearer (ESM STATUS #43):
+		// local deactivation; E-RABs the eNodeB still holds are released.
+		for _, ebi := range t.Bearers {
+			if _, b := m.bearerOf(ebi); b != nil && b.ENBU.Addr.IsValid() {
+				m.releaseERAB(ebi)
+			}
+		}
+		m.deactivationDone()
+		return
+	}
+	if reactivate {
+		cause = nas.ESMCauseReactivationRequested // TS 24.301 §6.4.4.2
+	}
+	pdu := m.esmGuard(T3495, &nas.DeactivateEPSBearerContextRequest{EBI: t.EBI, PTI: t.PTI, ESMCause: cause})
+	if pdu == nil {
+		m.deactivationDone()
+		return
+	}
+	t = &m.s.ESM
+	t.UE = AnswerPending
+	var list s1ap.ERABList
+	for _, ebi := range t.Bearers {
+		if _, b := m.bearerOf(ebi); b != nil && b.ENBU.Addr.IsValid() {
+			list = append(list, s1ap.ERABItem{ERABID: s1ap.ERABID(ebi), Cause: nasCause(s1ap.CauseNasNormalRelease)})
+		}
+	}
+	if len(list) > 0 {
+		t.ENB = AnswerPending
+		m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABReleaseCommand{ERABToBeReleasedList: list, NASPDU: s1ap.Some(s1ap.NASPDU(pdu))}})
+	} else {
+		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
+	}
+	if !t.WholePDN && t.Proc != ProcPDNDisconnect {
+		// Several dedicated bearers: E-RAB RELEASE COMMAND carries one
+		// NAS-PDU (TS 36.413 §9.1.3.5); the other bearers' DEACTIVATE EPS
+		// BEARER CONTEXT REQUESTs go in DOWNLINK NAS TRANSPORT, each
+		// answered on its own (ESMTransaction.Items).
+		for _, ebi := range t.Bearers {
+			if ebi == t.EBI {
+				continue
+			}
+			t.Items = append(t.Items, ESMItem{EBI: ebi, UE: AnswerPending, ESMCause: uint8(cause)})
+		}
+		m.deactivateItems()
+	}
+	m.touch()
+}
+
+// deactivateItems sends the DEACTIVATE EPS BEARER CONTEXT REQUEST of every
+// further bearer still waiting for the UE; those that cannot be encoded
+// are deactivated locally.
+func (m *Machine) deactivateItems() {
+	t := &m.s.ESM
+	for i := range t.Items {
+		it := &t.Items[i]
+		if it.UE != AnswerPending {
+			continue
+		}
+		pdu, err := m.encodeDL(&nas.DeactivateEPSBearerContextRequest{EBI: it.EBI, PTI: t.PTI, ESMCause: nas.ESMCause(it.ESMCause)}, true)
+		if err != nil {
+			it.UE = AnswerFailed
+			continue
+		}
+		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
+	}
+}
+
+// itemsPending reports whether a further bearer still waits for the UE.
+func (t *ESMTransaction) itemsPending() bool {
+	for _, it := range t.Items {
+		if it.UE == AnswerPending && it.Cause == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// failItems ends the wait for every further bearer (local deactivation).
+func (t *ESMTransaction) failItems() {
+	for i := range t.Items {
+		if t.Items[i].UE == AnswerPending {
+			t.Items[i].UE = AnswerFailed
+		}
+	}
+}
+
+// deactivationDone: the bearers (or the PDN connection) are gone: the UE
+// accepted, T3495 expired a fifth time (local deactivation, TS 24.301
+// §6.4.4.6 a) or the UE is ECM-IDLE. The SGW's Delete Bearer Request is
+// answered (TS 23.401 §5.4.4.1 step 7, TS 29.274 §7.2.10.2).
+func (m *Machine) deactivationDone() {
+	t := &m.s.ESM
+	why := ""
+	if t.UE == AnswerFailed {
+		why = "t3495_expiry"
+	}
+	wholePDN := t.Proc == ProcPDNDisconnect || t.WholePDN
+	if wholePDN {
+		m.removePDN(t.LBI)
+	} else {
+		for _, ebi := range t.Bearers {
+			m.removeBearer(ebi)
+		}
+	}
+	if t.S11Req != 0 {
+		rsp := &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}, ULI: m.uli()}
+		if wholePDN {
+			rsp.LinkedEBI = t.LBI
+		} else {
+			for _, ebi := range t.Bearers {
+				rsp.BearerContexts = append(rsp.BearerContexts, gtp.BearerContext{EBI: ebi, Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}})
+			}
+		}
+		m.respondS11(t.S11Req, rsp)
+	}
+	// The UE not answering does not stop a deactivation: it succeeded
+	// locally (the cause names the expiry).
+	m.esmEnd(true, why)
+}
+
+// releaseERAB releases an E-RAB at the eNodeB without NAS signalling
+// (TS 36.413 §8.2.3) when the connection is still there.
+func (m *Machine) releaseERAB(ebi uint8) {
+	if m.s.ECM != ECMConnected || m.s.Releasing {
+		return
+	}
+	m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABReleaseCommand{ERABToBeReleasedList: s1ap.ERABList{{
+		ERABID: s1ap.ERABID(ebi), Cause: nasCause(s1ap.CauseNasUnspecified)}}}})
+}
+
+// ---- eNodeB answers ----
+
+// erabSetupResponse: TS 36.413 §8.2.1.2, TS 23.401 §5.4.1 step 5.
+func (m *Machine) erabSetupResponse(e *ERABSetupResponse) {
+	t := &m.s.ESM
+	if e.Conn != m.s.Conn || t.ENB != AnswerPending || (t.Proc != ProcDedicatedBearer && t.Proc != ProcPDNConnect) {
+		m.anomaly(e, "E-RAB SETUP RESPONSE not awaited")
+		return
+	}
+	if t.Proc == ProcDedicatedBearer {
+		m.dedicatedERABSetup(e) // dedicated.go
+		return
+	}
+	t.ENB, t.ENBCause = AnswerFailed, gtp.CauseNoResourcesAvailable
+	for _, s := range e.Setup {
+		if _, b := m.bearerOf(s.EBI); b != nil && s.EBI == t.EBI {
+			b.ENBU = FTEID{Addr: s.Addr, TEID: s.TEID}
+			t.ENB = AnswerOK
+		}
+	}
+	for _, f := range e.Failed {
+		if f.EBI == t.EBI {
+			// TS 36.413 §8.2.1.2: not set up; the NAS-PDU was not delivered.
+			t.ENB = AnswerFailed
+			m.anomaly(e, "E-RAB "+itoa(int(f.EBI))+" not set up: "+causeString(f.Cause))
+		}
+	}
+	if t.ENB == AnswerFailed && t.Timer != 0 {
+		m.stopTimer(t.Timer)
+		t.Timer, t.Retx = 0, nil
+	}
+	m.touch()
+	m.esmProgress()
+}
+
+// erabModifyResponse: TS 36.413 §8.2.2.2, TS 23.401 §5.4.2.1 step 5.
+func (m *Machine) erabModifyResponse(e *ERABModifyResponse) {
+	t := &m.s.ESM
+	if e.Conn != m.s.Conn || t.ENB != AnswerPending || t.Proc != ProcBearerModify {
+		m.anomaly(e, "E-RAB MODIFY RESPONSE not awaited")
+		return
+	}
+	t.ENB, t.ENBCause = AnswerFailed, gtp.CauseNoResourcesAvailable
+	if slices.Contains(e.Modified, t.EBI) {
+		t.ENB = AnswerOK
+	}
+	for _, f := range e.Failed {
+		if f.EBI == t.EBI {
+			t.ENB = AnswerFailed
+			m.anomaly(e, "E-RAB "+itoa(int(f.EBI))+" not modified: "+causeString(f.Cause))
+		}
+	}
+	m.touch()
+	m.esmProgress()
+}
+
+// erabReleaseResponse: TS 36.413 §8.2.3.2; a released E-RAB has no
+// eNodeB tunnel any more.
+func (m *Machine) erabReleaseResponse(e *ERABReleaseResponse) {
+	for _, ebi := range e.Released {
+		if _, b := m.bearerOf(ebi); b != nil {
+			b.ENBU = FTEID{}
+			m.touch()
+		}
+	}
+	t := &m.s.ESM
+	if e.Conn != m.s.Conn || t.ENB != AnswerPending {
+		// The release of an E-RAB a failed activation left behind.
+		return
+	}
+	t.ENB = AnswerOK
+	m.touch()
+	m.esmProgress()
+}
+
+// erabReleaseIndication: TS 23.401 §5.4.4.2: the eNodeB released bearers
+// on its own; the MME asks the SGW to delete them (Delete Bearer Command,
+// TS 29.274 §7.2.17.1). The PGW answers with Delete Bearer Request
+// (triggered), which deactivates them towards the UE.
+func (m *Machine) erabReleaseIndication(e *ERABReleaseIndication) {
+	if e.Conn != m.s.Conn || m.s.ECM != ECMConnected {
+		m.anomaly(e, "E-RAB RELEASE INDICATION on a connection that is not current")
+		return
+	}
+	var ebis []uint8
+	for _, r := range e.Released {
+		if _, b := m.bearerOf(r.EBI); b != nil {
+			b.ENBU = FTEID{}
+			ebis = append(ebis, r.EBI)
+		}
+	}
+	m.touch()
+	if len(ebis) == 0 {
+		m.anomaly(e, "E-RAB RELEASE INDICATION for no known bearer")
+		return
+	}
+	if m.s.EMM != EMMRegistered || m.s.ESM.Active() {
+		// The procedure in progress settles the bearers; the E-RABs are gone.
+		m.anomaly(e, "E-RAB RELEASE INDICATION during another procedure: tunnels cleared")
+		return
+	}
+	t := m.esmBegin(ProcERABRelease)
+	t.Bearers = ebis
+	cmd := &gtp.DeleteBearerCommand{ULI: m.uli()}
+	for _, ebi := range ebis {
+		cmd.BearerContexts = append(cmd.BearerContexts, gtp.BearerContext{EBI: ebi})
+	}
+	t.Txn = m.nextTxn()
+	m.effect(SendS11{Txn: t.Txn, Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: cmd})
+}
+
+// esmStatusInvalidBearer: TS 24.301 §6.7: ESM STATUS #43 "invalid EPS
+// bearer identity": the MME deactivates that EPS bearer context locally,
+// without ESM signalling. A procedure on that bearer ends as if the UE had
+// refused; an active dedicated bearer is deleted at the SGW with Delete
+// Bearer Command (TS 23.401 §5.4.4.2), whose triggered Delete Bearer
+// Request is answered without asking the UE again.
+func (m *Machine) esmStatusInvalidBearer(ebi uint8) {
+	t := &m.s.ESM
+	if t.Proc == ProcDedicatedBearer {
+		m.dedicatedAnswer(ebi, t.PTI, false, uint8(nas.ESMCauseInvalidEPSBearerIdentity))
+	} else if t.Active() && t.EBI == ebi && t.UE == AnswerPending {
+		if t.Timer != 0 {
+			m.stopTimer(t.Timer)
+		}
+		t.Timer, t.Retx = 0, nil
+		t.UE, t.UECause = AnswerFailed, uint8(nas.ESMCauseInvalidEPSBearerIdentity)
+		if t.Proc == ProcBearerDeactivate || t.Proc == ProcPDNDisconnect || t.Proc == ProcERABRelease {
+			t.UE = AnswerOK // the UE has no such bearer: deactivated
+		}
+		m.touch()
+		m.esmProgress()
+		// The procedure is over; a bearer it left in place goes below.
+	}
+	p, b := m.bearerOf(ebi)
+	if b == nil || p.LBI == ebi || t.Active() || m.s.EMM != EMMRegistered {
+		// A default bearer's PDN connection is left to the UE (PDN
+		// DISCONNECT or re-attach); a busy ESM slot to its procedure.
+		return
+	}
+	t = m.esmBegin(ProcERABRelease)
+	t.Bearers, t.UECause = []uint8{ebi}, uint8(nas.ESMCauseInvalidEPSBearerIdentity)
+	t.Txn = m.nextTxn()
+	m.effect(SendS11{Txn: t.Txn, Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: &gtp.DeleteBearerCommand{ULI: m.uli(),
+		BearerContexts: []gtp.BearerContext{{EBI: ebi}}}})
+}
+
+// ---- UE answers ----
+
+// esmAnswer takes the UE's answer to the network's ESM request
+// (TS 24.301 §6.4.1.3-4, §6.4.2.3-4, §6.4.3.3-4, §6.4.4.3).
+func (m *Machine) esmAnswer(ev *nasEvent) {
+	t := &m.s.ESM
+	var ebi, pti uint8
+	var want []Procedure
+	ok, cause := true, uint8(0)
+	switch msg := ev.msg.(type) {
+	case *nas.ActivateDefaultEPSBearerContextAccept:
+		ebi, pti, want = msg.EBI, msg.PTI, []Procedure{ProcPDNConnect}
+	case *nas.ActivateDefaultEPSBearerContextReject:
+		ebi, pti, want, ok, cause = msg.EBI, msg.PTI, []Procedure{ProcPDNConnect}, false, uint8(msg.ESMCause)
+	case *nas.ActivateDedicatedEPSBearerContextAccept:
+		ebi, pti, want = msg.EBI, msg.PTI, []Procedure{ProcDedicatedBearer}
+	case *nas.ActivateDedicatedEPSBearerContextReject:
+		ebi, pti, want, ok, cause = msg.EBI, msg.PTI, []Procedure{ProcDedicatedBearer}, false, uint8(msg.ESMCause)
+	case *nas.ModifyEPSBearerContextAccept:
+		ebi, pti, want = msg.EBI, msg.PTI, []Procedure{ProcBearerModify}
+	case *nas.ModifyEPSBearerContextReject:
+		ebi, pti, want, ok, cause = msg.EBI, msg.PTI, []Procedure{ProcBearerModify}, false, uint8(msg.ESMCause)
+	case *nas.DeactivateEPSBearerContextAccept:
+		ebi, pti, want = msg.EBI, msg.PTI, []Procedure{ProcBearerDeactivate, ProcPDNDisconnect, ProcERABRelease}
+	}
+	if t.Proc == ProcDedicatedBearer && slices.Contains(want, t.Proc) && m.dedicatedAnswer(ebi, pti, ok, cause) {
+		return
+	}
+	if it := t.item(ebi); it != nil && t.Proc != ProcDedicatedBearer && slices.Contains(want, t.Proc) && it.UE == AnswerPending && pti == t.PTI {
+		// A further bearer of a deactivation (TS 24.301 §6.4.4.3).
+		it.UE = AnswerOK
+		m.touch()
+		m.esmProgress()
+		return
+	}
+	if !slices.Contains(want, t.Proc) || t.Proc == ProcDedicatedBearer || t.UE != AnswerPending || ebi != t.EBI || pti != t.PTI {
+		if _, b := m.bearerOf(ebi); b != nil {
+			// A repeated answer (after a retransmission) or a late one: no
+			// state changes (TS 24.301 §6.4.2.3: the network stops T3485
+			// once).
+			m.anomaly(ev, "ESM answer not awaited")
+			return
+		}
+		// TS 24.301 §6.7: an ESM message for an EPS bearer the MME does not
+		// have: ESM STATUS #43 invalid EPS bearer identity.
+		m.anomaly(ev, "ESM answer for an unknown EPS bearer")
+		m.sendNAS(&nas.ESMStatus{EBI: ebi, PTI: pti, ESMCause: nas.ESMCauseInvalidEPSBearerIdentity}, false)
+		return
+	}
+	if t.Timer != 0 && !t.itemsPending() {
+		m.stopTimer(t.Timer)
+		t.Timer = 0
+	}
+	t.Retx = nil
+	t.UE, t.UECause = AnswerOK, 0
+	if !ok {
+		t.UE, t.UECause = AnswerFailed, cause
+	}
+	m.touch()
+	m.esmProgress()
+}
+
+// esmConnectionGone ends what the ESM procedure in progress needed the
+// connection for: the eNodeB and UE answers will not come (S1 release,
+// connection lost). Deactivations complete locally; activations and
+// modifications fail.
+func (m *Machine) esmConnectionGone() {
+	t := &m.s.ESM
+	if !t.Active() || t.Txn != 0 {
+		// An S11 answer is awaited first; it finds the connection gone.
+		return
+	}
+	if t.Proc == ProcDedicatedBearer {
+		if t.Timer != 0 {
+			m.stopTimer(t.Timer)
+			t.Timer = 0
+		}
+		t.ENB = AnswerOK
+		for i := range t.Items {
+			if it := &t.Items[i]; !it.settled() {
+				it.Cause = gtp.CauseUENotResponding
+			}
+		}
+		m.touch()
+		m.dedicatedProgress()
+		return
+	}
+	if t.Timer != 0 {
+		m.stopTimer(t.Timer)
+		t.Timer, t.Retx = 0, nil
+	}
+	if t.ENB == AnswerPending {
+		t.ENB, t.ENBCause = AnswerFailed, gtp.CauseUENotResponding
+		if t.Proc == ProcBearerDeactivate || t.Proc == ProcPDNDisconnect || t.Proc == ProcERABRelease {
+			t.ENB = AnswerOK
+		}
+	}
+	if t.UE == AnswerPending {
+		t.UE = AnswerFailed
+	}
+	t.failItems()
+	m.touch()
+	m.esmProgress()
+}
+
+// esmAbort ends the ESM procedure in progress without its peers: the UE's
+// contexts go (detach, a new attach) or the node restarted (its S11
+// transactions and S1 connections are gone). The record is left
+// consistent: a bearer being activated is removed (a new PDN connection
+// deleted at the SGW), one being modified keeps its old values, a
+// deactivation completes locally; the SGW's request is answered (TS 29.274
+// §7.2.4, §7.2.16 "Context Not Found"; a deletion is done) if the node
+// still has it.
+func (m *Machine) esmAbort(why string) {
+	t := &m.s.ESM
+	if !t.Active() {
+		return
+	}
+	c := gtp.Cause{Value: gtp.CauseContextNotFound}
+	switch t.Proc {
+	case ProcDedicatedBearer:
+		for _, ebi := range t.Bearers {
+			m.removeBearer(ebi)
+		}
+		m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: c})
+	case ProcBearerModify:
+		if _, b := m.bearerOf(t.EBI); b != nil {
+			b.State = BearerActive
+		}
+		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: c})
+	case ProcBearerDeactivate, ProcERABRelease:
+		if t.WholePDN {
+			m.removePDN(t.LBI)
+		} else {
+			for _, ebi := range t.Bearers {
+				m.removeBearer(ebi)
+			}
+		}
+		m.respondS11(t.S11Req, &gtp.DeleteBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}})
+	case ProcPDNConnect:
+		if m.pdnOf(t.EBI) != nil || t.Txn != 0 {
+			// Created at the SGW, or perhaps: delete it (Context Not Found
+			// is a fine answer).
+			if len(m.s.PDNs) > 0 && m.s.SGWTEID != 0 {
+				m.deletePDNSession(t.EBI)
+			}
+			m.removePDN(t.EBI)
+		}
+	case ProcPDNDisconnect:
+		m.removePDN(t.LBI)
+	}
+	m.esmEnd(false, why)
+}
