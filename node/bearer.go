@@ -134,7 +134,7 @@ func erabEvent(now time.Time, conn session.ConnID, msg s1ap.Message) session.Eve
 		if l, ok := m.ERABSetupListBearerSURes.Get(); ok {
 			for _, it := range l {
 				ev.Setup = append(ev.Setup, session.ERABSetup{EBI: uint8(it.ERABID), Addr: addrOf(it.TransportLayerAddress),
-					TEID: uint32(it.GTPTEID[0])<<24 | uint32(it.GTPTEID[1])<<16 | uint32(it.GTPTEID[2])<<8 | uint32(it.GTPTEID[3])})
+					TEID: teidOf(it.GTPTEID)})
 			}
 		}
 		if l, ok := m.ERABFailedToSetupListBearerSURes.Get(); ok {
@@ -187,22 +187,4 @@ func erabIDs(msg s1ap.Message) (s1ap.MMEUES1APID, s1ap.ENBUES1APID, bool) {
 		return m.MMEUES1APID, m.ENBUES1APID, true
 	}
 	return 0, 0, false
-}
-
-// fillERABIDs sets the UE S1AP IDs of an E-RAB or UE context
-// modification request the session sends.
-func fillERABIDs(msg s1ap.Message, mme s1ap.MMEUES1APID, enb s1ap.ENBUES1APID) bool {
-	switch m := msg.(type) {
-	case *s1ap.ERABSetupRequest:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.ERABModifyRequest:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.ERABReleaseCommand:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.UEContextModificationRequest:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	default:
-		return false
-	}
-	return true
 }

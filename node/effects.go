@@ -30,6 +30,16 @@ func (n *Node) encodeS1(e session.SendS1) (s1Out, bool) {
 		m.MMEUES1APID, m.ENBUES1APID = mme, enb
 	case *s1ap.InitialContextSetupRequest:
 		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	// E-RAB management and UE context modification (node/bearer.go,
+	// node/uectxmod.go).
+	case *s1ap.ERABSetupRequest:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.ERABModifyRequest:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.ERABReleaseCommand:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.UEContextModificationRequest:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
 	case *s1ap.UEContextReleaseCommand:
 		m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceUES1APIDPair,
 			UES1APIDPair: s1ap.UES1APIDPair{MMEUES1APID: mme, ENBUES1APID: enb}}
@@ -38,7 +48,7 @@ func (n *Node) encodeS1(e session.SendS1) (s1Out, bool) {
 			m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceMMEUES1APID, MMEUES1APID: mme}
 		}
 	default:
-		if fillHandoverIDs(e.Msg, c) || fillERABIDs(e.Msg, mme, enb) { // node/handover.go, node/bearer.go
+		if fillHandoverIDs(e.Msg, c) { // node/handover.go
 			break
 		}
 		n.log.Error("node: S1AP message the session may not send", "message", e.Msg.MessageName())

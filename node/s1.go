@@ -213,7 +213,7 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 			ev := &session.InitialContextSetupResponse{Now: now, Conn: session.ConnID(c.mmeID)}
 			for _, it := range m.ERABSetupListCtxtSURes {
 				ev.Setup = append(ev.Setup, session.ERABSetup{EBI: uint8(it.ERABID), Addr: addrOf(it.TransportLayerAddress),
-					TEID: uint32(it.GTPTEID[0])<<24 | uint32(it.GTPTEID[1])<<16 | uint32(it.GTPTEID[2])<<8 | uint32(it.GTPTEID[3])})
+					TEID: teidOf(it.GTPTEID)})
 			}
 			if f, ok := m.ERABFailedToSetupListCtxtSURes.Get(); ok {
 				for _, it := range f {
