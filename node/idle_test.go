@@ -61,12 +61,18 @@ func (u *testUE) serviceRequest(cause s1ap.RRCEstablishmentCause) {
 // answerICS receives INITIAL CONTEXT SETUP REQUEST (no NAS), checks
 // K_eNB, answers with an S1-U F-TEID per E-RAB, and waits until the SGW
 // has the downlink path.
-func (u *testUE) answerICS() {
+func (u *testUE) answerICS() { u.t.Helper(); u.answerICSWith(nil) }
+
+// answerICSWith is answerICS with check run on the request first.
+func (u *testUE) answerICSWith(check func(*s1ap.InitialContextSetupRequest)) {
 	u.t.Helper()
 	m, _ := u.recv()
 	ics, ok := m.(*s1ap.InitialContextSetupRequest)
 	if !ok {
 		u.t.Fatalf("got %s, want InitialContextSetupRequest", m.MessageName())
+	}
+	if check != nil {
+		check(ics)
 	}
 	if got, want := ics.SecurityKey, u.sec.KENB(u.kenbUL); got != s1ap.SecurityKey(want) {
 		u.t.Errorf("K_eNB differs from the UE's (UL COUNT %d)", u.kenbUL)

@@ -244,9 +244,12 @@ func (m *Machine) bearerRefusal() gtp.CauseValue {
 		// One ESM procedure at a time: the PGW retries.
 		return gtp.CauseRequestRejected
 	case m.s.ECM != ECMConnected || m.s.Releasing:
-		// TS 23.401 §5.4.1 step 3: an ECM-IDLE UE is paged first (the
-		// paging procedure arrives with the idle-mode work); until then
-		// the request is answered "Unable to page UE".
+		// TS 23.401 §5.4.1 step 3: an ECM-IDLE UE is paged first: a Create
+		// Bearer Request takes this answer as its cue to page
+		// (createBearerRequest), a Delete Bearer Request to deactivate
+		// locally. The other requests, and any request while the
+		// connection is being released (the UE cannot be paged before it
+		// is idle), are answered "Unable to page UE".
 		return gtp.CauseUnableToPageUE
 	}
 	return 0

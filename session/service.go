@@ -273,7 +273,11 @@ func (m *Machine) endIdleProc() {
 	m.s.TAUActive, m.s.TAURelease = false, false
 	if release {
 		m.releaseConnection(nasCause(s1ap.CauseNasNormalRelease))
+		return
 	}
+	// TS 23.401 §5.4.1 step 4: a Create Bearer Request that waited for
+	// the paged UE goes on now that its other bearers are set up.
+	m.dedicatedResume() // dedicated.go
 }
 
 // abortIdleProc ends the idle mode procedure in progress as failed,

@@ -121,12 +121,14 @@ func (m *Machine) allocateGUTI() {
 }
 
 // bearerStatus is the EPS bearer context status IE of the bearers the MME
-// holds (TS 24.301 §9.9.2.1): the UE deactivates the others locally.
+// holds (TS 24.301 §9.9.2.1): the UE deactivates the others locally. A
+// bearer still being activated (BEARER CONTEXT ACTIVE PENDING: a Create
+// Bearer Request waiting for the paged UE) is not active yet.
 func (m *Machine) bearerStatus() nas.EPSBearerContextStatus {
 	var s nas.EPSBearerContextStatus
 	for _, p := range m.s.PDNs {
 		for _, b := range p.Bearers {
-			if b.EBI < 16 && b.State != BearerInactive {
+			if b.EBI < 16 && b.State != BearerInactive && b.State != BearerActivePending {
 				s |= 1 << b.EBI
 			}
 		}
