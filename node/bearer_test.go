@@ -249,6 +249,48 @@ func TestDedicatedBearerIdleUE(t *testing.T) {
 	}
 }
 
+// TestServiceRequestRestoresGBRBearer: TS 23.401 §5.3.4.1 step 4, TS
+// 36.413 §9.2.1.15: the INITIAL CONTEXT SETUP REQUEST of a service request
+// carries a GBR dedicated bearer with its GBR QoS information (bit/s),
+// the default bearer without.
+func TestServiceRequestRestoresGBRBearer(t *testing.T) {
+	l := newLab(t, nil)
+	u := l.newUE(l.newENB(1), 1)
+	u.attach()
+	done := createBearer(l, u.imsi)
+	ebi := u.activateDedicated(true)
+	if err := wait(t, done); err != nil {
+		t.Fatalf("Create Bearer: %v", err)
+	}
+	u.inactivityRelease()
+	pdu, count, err := u.sec.ProtectServiceRequest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.initialSTMSI(pdu, s1ap.RRCEstablishmentCauseMoData)
+	u.kenbUL = count
+	u.answerICSWith(func(ics *s1ap.InitialContextSetupRequest) {
+		seen := false
+		for _, it := range ics.ERABToBeSetupListCtxtSUReq {
+			g, gbr := it.ERABlevelQoSParameters.GbrQosInformation.Get()
+			switch uint8(it.ERABID) {
+			case 5:
+				if gbr {
+					t.Errorf("default bearer (QCI %d) with GBR information", it.ERABlevelQoSParameters.QCI)
+				}
+			case ebi:
+				seen = true
+				if !gbr || g.ERABGuaranteedBitrateDL == 0 || g.ERABMaximumBitrateDL < g.ERABGuaranteedBitrateDL {
+					t.Errorf("GBR bearer %d in INITIAL CONTEXT SETUP: GBR information %+v (present %v)", ebi, g, gbr)
+				}
+			}
+		}
+		if !seen {
+			t.Errorf("INITIAL CONTEXT SETUP without the dedicated bearer %d", ebi)
+		}
+	})
+}
+
 // TestDedicatedBearerIdleUENoAnswer: the paged UE does not answer: after
 // the last T3413 the Create Bearer Request is answered "UE not responding"
 // (#87, TS 29.274 §8.4) and, the paging not being for downlink data, no

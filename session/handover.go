@@ -394,7 +394,7 @@ func (m *Machine) handoverRequired(e *HandoverRequired) {
 			b := &m.s.PDNs[i].Bearers[j]
 			req.ERABToBeSetupListHOReq = append(req.ERABToBeSetupListHOReq, s1ap.ERABToBeSetupItemHOReq{
 				ERABID: s1ap.ERABID(b.EBI), TransportLayerAddress: transportAddress(b.SGWU.Addr), GTPTEID: teidBytes(b.SGWU.TEID),
-				ERABlevelQosParameters: erabQoS(b)})
+				ERABlevelQosParameters: erabQoSGBR(b)})
 		}
 	}
 	m.effect(SendS1{Conn: e.TargetConn, Msg: req})

@@ -117,7 +117,8 @@ func (m *Machine) startService() {
 }
 
 // setUpBearers sends INITIAL CONTEXT SETUP REQUEST with every EPS bearer
-// of the UE, K_eNB from the uplink NAS COUNT of the message that
+// of the UE (a GBR bearer with its GBR QoS information, TS 36.413
+// §9.2.1.15, bit/s), K_eNB from the uplink NAS COUNT of the message that
 // established this connection's security and the UE security capabilities
 // (TS 23.401 §5.3.4.1 step 4, TS 36.413 §8.3.1, TS 33.401 §7.2.6.2). A
 // UE without bearers has nothing to set up: the procedure ends.
@@ -131,7 +132,7 @@ func (m *Machine) setUpBearers() {
 			}
 			list = append(list, s1ap.ERABToBeSetupItemCtxtSUReq{
 				ERABID:                 s1ap.ERABID(b.EBI),
-				ERABlevelQoSParameters: erabQoS(b),
+				ERABlevelQoSParameters: erabQoSGBR(b),
 				TransportLayerAddress:  transportAddress(b.SGWU.Addr),
 				GTPTEID:                teidBytes(b.SGWU.TEID),
 			})
