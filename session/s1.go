@@ -194,6 +194,14 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 			m.t3450ExpiredIdle()
 			return
 		}
+		if e.ID == T3460 && m.reauthenticating() {
+			// TS 24.301 §5.4.2.7 b, §5.4.3.7 b: the authentication (or
+			// security mode control) and the TAU or service request that
+			// started it are aborted, the connection released.
+			m.reauthAbort("t3460_expiry") // reauth.go
+			m.releaseConnection(nasCause(s1ap.CauseNasUnspecified))
+			return
+		}
 		if m.s.Proc != ProcAttach {
 			m.anomaly(e, e.ID.String()+" expired outside an attach")
 			return
