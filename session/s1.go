@@ -331,6 +331,11 @@ func (m *Machine) recovered() {
 		if p != ProcS1Release && !m.idleProc() {
 			m.setEMM(EMMDeregistered)
 		}
+		if m.idleProc() && m.s.EMM == EMMCommonProcedureInitiated {
+			// A re-authentication's pending context goes (reauth.go).
+			m.s.NewSecurity, m.s.AuthVector = nil, Vector{}
+			m.setEMM(EMMRegistered)
+		}
 		m.s.TAUActive, m.s.TAURelease = false, false
 		m.s.Outstanding = 0
 		m.outcome(p, false, "node_restart")
