@@ -224,7 +224,8 @@ func TestDedicatedBearerRejectedByUE(t *testing.T) {
 // Create Bearer Request for an ECM-IDLE UE pages it; its SERVICE REQUEST
 // restores the default bearer (INITIAL CONTEXT SETUP), then the new bearer
 // is set up (E-RAB SETUP with ACTIVATE DEDICATED EPS BEARER CONTEXT
-// REQUEST) and the SGW gets its Create Bearer Response.
+// REQUEST) and the SGW gets its Create Bearer Response. Then an Update
+// Bearer Request for the idle UE: paging, service request, E-RAB MODIFY.
 func TestDedicatedBearerIdleUE(t *testing.T) {
 	l := newLab(t, nil)
 	e := l.newENB(1)
@@ -246,6 +247,33 @@ func TestDedicatedBearerIdleUE(t *testing.T) {
 	}
 	if got := l.metric("mme_procedure_successes_total", "procedure", "paging"); got != 1 {
 		t.Errorf("paging successes %v, want 1", got)
+	}
+
+	// TS 23.401 §5.4.2.1 step 3: an Update Bearer Request for the idle UE
+	// pages it too; E-RAB MODIFY follows its service request.
+	u.inactivityRelease()
+	upd := make(chan error, 1)
+	go func() {
+		upd <- l.sgw.UpdateBearer(context.Background(), u.imsi, ebi, gtp.BearerQoS{QCI: 2, ARP: gtp.ARP{PL: 3},
+			MBRUplink: 256, MBRDownlink: 256, GBRUplink: 128, GBRDownlink: 128}, nil)
+	}()
+	if _, ok := e.recv(0).(*s1ap.Paging); !ok {
+		t.Fatal("Update Bearer Request for an idle UE: want Paging")
+	}
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMtAccess)
+	mod, msg := erabNAS[*s1ap.ERABModifyRequest](u)
+	mreq, ok := msg.(*nas.ModifyEPSBearerContextRequest)
+	if !ok || mreq.EBI != ebi || mreq.NewEPSQoS == nil || mreq.NewEPSQoS.QCI != 2 {
+		t.Fatalf("E-RAB MODIFY %+v with %+v", mod, msg)
+	}
+	u.enb.send(1, &s1ap.ERABModifyResponse{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
+		ERABModifyListBearerModRes: s1ap.Some(s1ap.ERABModifyListBearerModRes{{ERABID: s1ap.ERABID(ebi)}})})
+	u.uplink(&nas.ModifyEPSBearerContextAccept{EBI: ebi, PTI: mreq.PTI}, nas.IntegrityProtectedCiphered)
+	if err := wait(t, upd); err != nil {
+		t.Fatalf("Update Bearer for a paged UE: %v", err)
+	}
+	if b, _ := sgwBearer(l, u.imsi, ebi); b.QoS.QCI != 2 {
+		t.Errorf("SGW bearer QCI %d after the update", b.QoS.QCI)
 	}
 }
 

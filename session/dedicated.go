@@ -116,12 +116,30 @@ func (m *Machine) dedicatedDeferred() bool {
 	return t.Proc == ProcDedicatedBearer && t.ENB == AnswerNone && t.itemsPending()
 }
 
-// dedicatedResume sends the E-RAB SETUP REQUEST of a Create Bearer Request
-// that waited for the paged UE, once the UE's service request (or TAU)
-// restored its existing bearers (TS 23.401 §5.3.4.3 step 6, §5.4.1 step 4).
-func (m *Machine) dedicatedResume() {
-	if m.dedicatedDeferred() && m.s.ECM == ECMConnected && !m.s.Releasing {
+// esmResume goes on with a Create or Update Bearer Request that waited for
+// the paged UE, once the UE's service request (or TAU) restored its
+// existing bearers (TS 23.401 §5.3.4.3 step 6, §5.4.1 step 4, §5.4.2.1
+// step 4).
+func (m *Machine) esmResume() {
+	if m.s.ECM != ECMConnected || m.s.Releasing {
+		return
+	}
+	switch {
+	case m.dedicatedDeferred():
 		m.dedicatedSetUp()
+	case m.modifyDeferred():
+		m.modifyResume() // bearer.go
+	}
+}
+
+// esmPagingFailed ends a Create or Update Bearer Request whose paging
+// ended unanswered.
+func (m *Machine) esmPagingFailed() {
+	switch {
+	case m.dedicatedDeferred():
+		m.dedicatedPagingFailed()
+	case m.modifyDeferred():
+		m.modifyPagingFailed() // bearer.go
 	}
 }
 

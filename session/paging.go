@@ -79,9 +79,7 @@ func (m *Machine) t3413Expired() {
 	m.outcomeFrom(ProcPaging, false, "t3413_expiry", m.s.PagingStart)
 	m.s.PagingAttempts, m.s.PagingStart, m.s.PagingDDN = 0, time.Time{}, false
 	m.touch()
-	if m.dedicatedDeferred() {
-		m.dedicatedPagingFailed() // dedicated.go
-	}
+	m.esmPagingFailed() // dedicated.go
 }
 
 // pagingAnswered ends a paging when the UE comes back (service request or

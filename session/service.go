@@ -281,9 +281,10 @@ func (m *Machine) endIdleProc() {
 		m.releaseConnection(nasCause(s1ap.CauseNasNormalRelease))
 		return
 	}
-	// TS 23.401 §5.4.1 step 4: a Create Bearer Request that waited for
-	// the paged UE goes on now that its other bearers are set up.
-	m.dedicatedResume() // dedicated.go
+	// TS 23.401 §5.4.1 step 4, §5.4.2.1 step 4: a Create or Update Bearer
+	// Request that waited for the paged UE goes on now that its bearers
+	// are set up.
+	m.esmResume() // dedicated.go
 }
 
 // abortIdleProc ends the idle mode procedure in progress as failed,
