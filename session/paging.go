@@ -53,10 +53,10 @@ func (m *Machine) page() {
 // t3413Expired: TS 24.301 §5.6.2.2.2: paging again, up to the configured
 // attempts; then the SGW is told: Downlink Data Notification Failure
 // Indication, cause "UE not responding" (TS 23.401 §5.3.4.3, TS 29.274
-// §7.2.11.3), if a notification asked for the paging; the Create Bearer
-// Response "UE not responding" if a Create Bearer Request waits for it
-// (dedicatedPagingFailed). A paging only a bearer request asked for sends
-// no failure indication.
+// §7.2.11.3), if a notification asked for the paging; the Create or
+// Update Bearer Response "UE not responding" if such a request waits for
+// it (esmPagingFailed). A paging only a bearer request asked for sends no
+// failure indication.
 func (m *Machine) t3413Expired() {
 	if m.s.PagingAttempts == 0 {
 		return
