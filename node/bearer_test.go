@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/lte-mme/mme/gtp"
 	"github.com/lte-mme/mme/lab/sgw"
 	"github.com/lte-mme/mme/nas"
+	"github.com/lte-mme/mme/node"
 	"github.com/lte-mme/mme/s1ap"
 )
 
@@ -218,20 +220,133 @@ func TestDedicatedBearerRejectedByUE(t *testing.T) {
 	}
 }
 
-// TestDedicatedBearerIdleUE: an ECM-IDLE UE cannot take a bearer before
-// paging exists: "Unable to page UE" (#90, TS 29.274 §8.4).
+// TestDedicatedBearerIdleUE: TS 23.401 §5.4.1 step 3 with §5.3.4.3: a
+// Create Bearer Request for an ECM-IDLE UE pages it; its SERVICE REQUEST
+// restores the default bearer (INITIAL CONTEXT SETUP), then the new bearer
+// is set up (E-RAB SETUP with ACTIVATE DEDICATED EPS BEARER CONTEXT
+// REQUEST) and the SGW gets its Create Bearer Response. Then an Update
+// Bearer Request for the idle UE: paging, service request, E-RAB MODIFY.
 func TestDedicatedBearerIdleUE(t *testing.T) {
+	l := newLab(t, nil)
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	u.inactivityRelease()
+	done := createBearer(l, u.imsi)
+	p, ok := e.recv(0).(*s1ap.Paging)
+	if !ok || p.UEPagingID.STMSI != u.sTMSI() || p.CNDomain != s1ap.CNDomainPs {
+		t.Fatalf("want Paging for the UE's S-TMSI, got %+v", p)
+	}
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMtAccess)
+	ebi := u.activateDedicated(true)
+	if err := wait(t, done); err != nil {
+		t.Fatalf("Create Bearer for a paged UE: %v", err)
+	}
+	if b, ok := sgwBearer(l, u.imsi, ebi); !ok || b.ENodeB.TEID == 0 {
+		t.Fatalf("SGW bearer %d: %+v (ok %v), want the eNodeB F-TEID", ebi, b, ok)
+	}
+	if got := l.metric("mme_procedure_successes_total", "procedure", "paging"); got != 1 {
+		t.Errorf("paging successes %v, want 1", got)
+	}
+
+	// TS 23.401 §5.4.2.1 step 3: an Update Bearer Request for the idle UE
+	// pages it too; E-RAB MODIFY follows its service request.
+	u.inactivityRelease()
+	upd := make(chan error, 1)
+	go func() {
+		upd <- l.sgw.UpdateBearer(context.Background(), u.imsi, ebi, gtp.BearerQoS{QCI: 2, ARP: gtp.ARP{PL: 3},
+			MBRUplink: 256, MBRDownlink: 256, GBRUplink: 128, GBRDownlink: 128}, nil)
+	}()
+	if _, ok := e.recv(0).(*s1ap.Paging); !ok {
+		t.Fatal("Update Bearer Request for an idle UE: want Paging")
+	}
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMtAccess)
+	mod, msg := erabNAS[*s1ap.ERABModifyRequest](u)
+	mreq, ok := msg.(*nas.ModifyEPSBearerContextRequest)
+	if !ok || mreq.EBI != ebi || mreq.NewEPSQoS == nil || mreq.NewEPSQoS.QCI != 2 {
+		t.Fatalf("E-RAB MODIFY %+v with %+v", mod, msg)
+	}
+	u.enb.send(1, &s1ap.ERABModifyResponse{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
+		ERABModifyListBearerModRes: s1ap.Some(s1ap.ERABModifyListBearerModRes{{ERABID: s1ap.ERABID(ebi)}})})
+	u.uplink(&nas.ModifyEPSBearerContextAccept{EBI: ebi, PTI: mreq.PTI}, nas.IntegrityProtectedCiphered)
+	if err := wait(t, upd); err != nil {
+		t.Fatalf("Update Bearer for a paged UE: %v", err)
+	}
+	if b, _ := sgwBearer(l, u.imsi, ebi); b.QoS.QCI != 2 {
+		t.Errorf("SGW bearer QCI %d after the update", b.QoS.QCI)
+	}
+}
+
+// TestServiceRequestRestoresGBRBearer: TS 23.401 §5.3.4.1 step 4, TS
+// 36.413 §9.2.1.15: the INITIAL CONTEXT SETUP REQUEST of a service request
+// carries a GBR dedicated bearer with its GBR QoS information (bit/s),
+// the default bearer without.
+func TestServiceRequestRestoresGBRBearer(t *testing.T) {
 	l := newLab(t, nil)
 	u := l.newUE(l.newENB(1), 1)
 	u.attach()
-	u.enb.send(1, &s1ap.UEContextReleaseRequest{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
-		Cause: s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkUserInactivity}})
-	u.releaseComplete()
-	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
-	var rej *sgw.RejectedError
-	if err := wait(t, createBearer(l, u.imsi)); !errors.As(err, &rej) || rej.Cause != gtp.CauseUnableToPageUE {
-		t.Fatalf("Create Bearer for an idle UE: %v", err)
+	done := createBearer(l, u.imsi)
+	ebi := u.activateDedicated(true)
+	if err := wait(t, done); err != nil {
+		t.Fatalf("Create Bearer: %v", err)
 	}
+	u.inactivityRelease()
+	pdu, count, err := u.sec.ProtectServiceRequest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.initialSTMSI(pdu, s1ap.RRCEstablishmentCauseMoData)
+	u.kenbUL = count
+	u.answerICSWith(func(ics *s1ap.InitialContextSetupRequest) {
+		seen := false
+		for _, it := range ics.ERABToBeSetupListCtxtSUReq {
+			g, gbr := it.ERABlevelQoSParameters.GbrQosInformation.Get()
+			switch uint8(it.ERABID) {
+			case 5:
+				if gbr {
+					t.Errorf("default bearer (QCI %d) with GBR information", it.ERABlevelQoSParameters.QCI)
+				}
+			case ebi:
+				seen = true
+				if !gbr || g.ERABGuaranteedBitrateDL == 0 || g.ERABMaximumBitrateDL < g.ERABGuaranteedBitrateDL {
+					t.Errorf("GBR bearer %d in INITIAL CONTEXT SETUP: GBR information %+v (present %v)", ebi, g, gbr)
+				}
+			}
+		}
+		if !seen {
+			t.Errorf("INITIAL CONTEXT SETUP without the dedicated bearer %d", ebi)
+		}
+	})
+}
+
+// TestDedicatedBearerIdleUENoAnswer: the paged UE does not answer: after
+// the last T3413 the Create Bearer Request is answered "UE not responding"
+// (#87, TS 29.274 §8.4) and, the paging not being for downlink data, no
+// Downlink Data Notification Failure Indication is sent.
+func TestDedicatedBearerIdleUENoAnswer(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.NAS.T3413, c.NAS.PagingAttempts = 100*time.Millisecond, 2 })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	u.inactivityRelease()
+	done := createBearer(l, u.imsi)
+	for i := 0; i < 2; i++ {
+		if _, ok := e.recv(0).(*s1ap.Paging); !ok {
+			t.Fatalf("paging %d: want Paging", i+1)
+		}
+	}
+	var rej *sgw.RejectedError
+	if err := wait(t, done); !errors.As(err, &rej) || rej.Cause != gtp.CauseUENotResponding {
+		t.Fatalf("Create Bearer for an unreachable UE: %v, want rejected with UE not responding", err)
+	}
+	if n := l.sgw.Counts()["ddn_failure_indication"]; n != 0 {
+		t.Errorf("%d Downlink Data Notification Failure Indications for a bearer-triggered paging", n)
+	}
+	l.eventually("paging and dedicated bearer failures counted", func() bool {
+		return l.metric("mme_procedure_failures_total", "procedure", "paging") == 1 &&
+			l.metric("mme_procedure_failures_total", "procedure", "dedicated_bearer") == 1
+	})
+	e.none(0)
 }
 
 // TestSecondPDNConnectAndDisconnect: TS 23.401 §5.10.2 and §5.10.3: a

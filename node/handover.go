@@ -61,6 +61,9 @@ func (n *Node) handoverRequired(e *enb, m *s1ap.HandoverRequired, pdu *s1ap.PDU,
 	}
 	ev := &session.HandoverRequired{Now: now, Conn: session.ConnID(src.mmeID), Type: m.HandoverType, Cause: m.Cause,
 		Container: clone(m.SourceToTargetTransparentContainer)}
+	if d, ok := m.DirectForwardingPathAvailability.Get(); ok {
+		ev.DirectForwarding = d == s1ap.DirectForwardingPathAvailabilityDirectPathAvailable
+	}
 	if m.TargetID.Choice == s1ap.TargetIDChoiceTargeteNBID {
 		t := m.TargetID.TargeteNBID
 		ev.TargetENB = globalENBID(t.GlobalENBID)
@@ -91,6 +94,21 @@ func (n *Node) handoverRequestAcknowledge(e *enb, m *s1ap.HandoverRequestAcknowl
 	for _, it := range m.ERABAdmittedList {
 		ev.Admitted = append(ev.Admitted, session.ERABSetup{EBI: uint8(it.ERABID), Addr: addrOf(it.TransportLayerAddress),
 			TEID: teidOf(it.GTPTEID)})
+		// TS 36.413 §9.1.5.5: the target's data forwarding tunnels.
+		f := session.ERABForwarding{EBI: uint8(it.ERABID)}
+		if a, ok := it.DLTransportLayerAddress.Get(); ok {
+			if t, ok := it.DLGTPTEID.Get(); ok {
+				f.DL = session.FTEID{Addr: addrOf(a), TEID: teidOf(t)}
+			}
+		}
+		if a, ok := it.ULTransportLayerAddress.Get(); ok {
+			if t, ok := it.ULGTPTEID.Get(); ok {
+				f.UL = session.FTEID{Addr: addrOf(a), TEID: teidOf(t)}
+			}
+		}
+		if f.DL.Addr.IsValid() || f.UL.Addr.IsValid() {
+			ev.Forwarding = append(ev.Forwarding, f)
+		}
 	}
 	if f, ok := m.ERABFailedToSetupListHOReqAck.Get(); ok {
 		for _, it := range f {

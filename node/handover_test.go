@@ -63,6 +63,9 @@ type hoUE struct {
 	*testUE
 	nh  [32]byte
 	ncc uint8
+	// direct: the source says a direct forwarding path is available and
+	// the target offers forwarding tunnels (TS 23.401 §5.5.1.2.2).
+	direct bool
 }
 
 func attachForHandover(t *testing.T, l *lab, e *testENB, i int) *hoUE {
@@ -218,8 +221,13 @@ func TestPathSwitchFailure(t *testing.T) {
 // handoverRequired plays the source of an S1 handover towards target.
 func (u *hoUE) handoverRequired(target *testENB, container []byte) {
 	u.t.Helper()
+	var direct s1ap.Optional[s1ap.DirectForwardingPathAvailability]
+	if u.direct {
+		direct = s1ap.Some(s1ap.DirectForwardingPathAvailabilityDirectPathAvailable)
+	}
 	u.enb.send(1, &s1ap.HandoverRequired{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID, HandoverType: s1ap.HandoverTypeIntralte,
-		Cause: s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkHandoverDesirableForRadioReason},
+		DirectForwardingPathAvailability: direct,
+		Cause:                            s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkHandoverDesirableForRadioReason},
 		TargetID: s1ap.TargetID{Choice: s1ap.TargetIDChoiceTargeteNBID, TargeteNBID: s1ap.TargeteNBID{
 			GlobalENBID: s1ap.GlobalENBID{PLMNidentity: s1ap.PLMNidentity(labPLMN),
 				ENBID: s1ap.ENBID{Choice: s1ap.ENBIDChoiceMacroENBID, MacroENBID: s1ap.ENBIDMacroENBID(target.id)}},
@@ -246,22 +254,38 @@ func (u *hoUE) prepare(target *testENB, id s1ap.ENBUES1APID, teid uint32) (*s1ap
 	}
 	u.checkNH(req.SecurityContext)
 	dst := []byte{0x0a, 0x0b}
+	// The target always offers forwarding tunnels (TS 36.413 §9.1.5.5);
+	// the MME passes them on only with a direct path.
+	dl, ul := s1ap.GTPTEID{0xf0, 0, 0, byte(id)}, s1ap.GTPTEID{0xf1, 0, 0, byte(id)}
 	target.send(1, &s1ap.HandoverRequestAcknowledge{MMEUES1APID: req.MMEUES1APID, ENBUES1APID: id,
 		ERABAdmittedList: s1ap.ERABAdmittedList{{ERABID: u.ebi(), TransportLayerAddress: loopback(3),
-			GTPTEID: s1ap.GTPTEID{byte(teid >> 24), byte(teid >> 16), byte(teid >> 8), byte(teid)}}},
+			GTPTEID:                 s1ap.GTPTEID{byte(teid >> 24), byte(teid >> 16), byte(teid >> 8), byte(teid)},
+			DLTransportLayerAddress: s1ap.Some(loopback(3)), DLGTPTEID: s1ap.Some(dl),
+			ULTransportLayerAddress: s1ap.Some(loopback(3)), ULGTPTEID: s1ap.Some(ul)}},
 		TargetToSourceTransparentContainer: dst})
 	cmd := recvAs[*s1ap.HandoverCommand](u.t, u.enb, u.enbID)
 	if cmd.MMEUES1APID != u.mmeID || !bytes.Equal(cmd.TargetToSourceTransparentContainer, dst) || cmd.ERABtoReleaseListHOCmd.Present {
 		u.t.Errorf("HANDOVER COMMAND %+v", cmd)
 	}
+	fwd, ok := cmd.ERABSubjecttoDataForwardingList.Get()
+	switch {
+	case !u.direct && ok:
+		u.t.Errorf("HANDOVER COMMAND with data forwarding %+v without a direct path", fwd)
+	case u.direct && (len(fwd) != 1 || fwd[0].ERABID != u.ebi() || fwd[0].DLGTPTEID.Value != dl || fwd[0].ULGTPTEID.Value != ul ||
+		!bytes.Equal(fwd[0].DLTransportLayerAddress.Value.Bytes, loopback(3).Bytes)):
+		u.t.Errorf("HANDOVER COMMAND data forwarding %+v, want E-RAB %d to the target's DL %x / UL %x", fwd, u.ebi(), dl, ul)
+	}
 	return req, cmd
 }
 
-// TestS1Handover: the whole intra-MME S1 handover with status transfer.
+// TestS1Handover: the whole intra-MME S1 handover with status transfer and
+// direct data forwarding (the target's forwarding tunnels in HANDOVER
+// COMMAND, TS 23.401 §5.5.1.2.2 step 8).
 func TestS1Handover(t *testing.T) {
 	l := newLab(t, nil)
 	e1, e2 := l.newENB(1), l.newENB(2)
 	u := attachForHandover(t, l, e1, 4)
+	u.direct = true
 	before := l.sgwENBTEID(u.imsi)
 
 	req, _ := u.prepare(e2, 41, 0x0c000041)
@@ -406,12 +430,18 @@ func TestHandoverMessagesDissect(t *testing.T) {
 	sent = append(sent, ack)
 	u.enb, u.enbID, u.mmeID = e2, 71, ack.MMEUES1APID
 
+	u.direct = true // HANDOVER COMMAND with E-RABs Subject to Data Forwarding
 	u.handoverRequired(e1, src)
+	u.direct = false
 	req := recvAs[*s1ap.HandoverRequest](t, e1, 0)
 	e1.send(1, &s1ap.HandoverRequestAcknowledge{MMEUES1APID: req.MMEUES1APID, ENBUES1APID: 72,
-		ERABAdmittedList:                   s1ap.ERABAdmittedList{{ERABID: u.ebi(), TransportLayerAddress: loopback(3), GTPTEID: s1ap.GTPTEID{0, 0, 0, 72}}},
+		ERABAdmittedList: s1ap.ERABAdmittedList{{ERABID: u.ebi(), TransportLayerAddress: loopback(3), GTPTEID: s1ap.GTPTEID{0, 0, 0, 72},
+			DLTransportLayerAddress: s1ap.Some(loopback(3)), DLGTPTEID: s1ap.Some(s1ap.GTPTEID{0, 0, 1, 72})}},
 		TargetToSourceTransparentContainer: dst})
 	cmd := recvAs[*s1ap.HandoverCommand](t, e2, 71)
+	if !cmd.ERABSubjecttoDataForwardingList.Present {
+		t.Error("HANDOVER COMMAND without the data forwarding list")
+	}
 	e2.send(1, &s1ap.ENBStatusTransfer{MMEUES1APID: u.mmeID, ENBUES1APID: 71, ENBStatusTransferTransparentContainer: s1ap.ENBStatusTransferTransparentContainer{
 		BearersSubjectToStatusTransferList: s1ap.BearersSubjectToStatusTransferList{{ERABID: u.ebi(),
 			ULCOUNTvalue: s1ap.COUNTvalue{PDCPSN: 1, HFN: 2}, DLCOUNTvalue: s1ap.COUNTvalue{PDCPSN: 3, HFN: 4}}}}})

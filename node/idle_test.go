@@ -61,12 +61,18 @@ func (u *testUE) serviceRequest(cause s1ap.RRCEstablishmentCause) {
 // answerICS receives INITIAL CONTEXT SETUP REQUEST (no NAS), checks
 // K_eNB, answers with an S1-U F-TEID per E-RAB, and waits until the SGW
 // has the downlink path.
-func (u *testUE) answerICS() {
+func (u *testUE) answerICS() { u.t.Helper(); u.answerICSWith(nil) }
+
+// answerICSWith is answerICS with check run on the request first.
+func (u *testUE) answerICSWith(check func(*s1ap.InitialContextSetupRequest)) {
 	u.t.Helper()
 	m, _ := u.recv()
 	ics, ok := m.(*s1ap.InitialContextSetupRequest)
 	if !ok {
 		u.t.Fatalf("got %s, want InitialContextSetupRequest", m.MessageName())
+	}
+	if check != nil {
+		check(ics)
 	}
 	if got, want := ics.SecurityKey, u.sec.KENB(u.kenbUL); got != s1ap.SecurityKey(want) {
 		u.t.Errorf("K_eNB differs from the UE's (UL COUNT %d)", u.kenbUL)
@@ -129,8 +135,7 @@ func TestIdleThenServiceRequest(t *testing.T) {
 }
 
 // TS 24.301 §5.6.1.5: SERVICE REJECT #9 for an S-TMSI the MME does not
-// know, and for a short MAC that does not verify; the connection is
-// released and the registered UE stays registered.
+// know; the connection is released.
 func TestServiceReject(t *testing.T) {
 	l := newLab(t, nil)
 	e := l.newENB(1)
@@ -141,8 +146,29 @@ func TestServiceReject(t *testing.T) {
 		t.Errorf("unknown S-TMSI: cause %v, want #9", rej.EMMCause)
 	}
 	stranger.releaseComplete()
+	if got := l.metric("mme_procedure_failures_total", "procedure", "service_request"); got != 1 {
+		t.Errorf("service request failures %v, want 1", got)
+	}
+}
 
-	u := l.newUE(e, 1)
+// reauthenticate answers the AUTHENTICATION REQUEST and SECURITY MODE
+// COMMAND of a re-authentication (TS 24.301 §5.4.2, §5.4.3) with the
+// UE's USIM; afterwards the UE uses the new context.
+func (u *testUE) reauthenticate() {
+	u.t.Helper()
+	if err := u.authenticate(expect[*nas.AuthenticationRequest](u)); err != nil {
+		u.t.Fatalf("AKA: %v", err)
+	}
+	u.securityMode(expect[*nas.SecurityModeCommand](u))
+}
+
+// TS 24.301 §5.6.1.4, §4.4.4.3: a SERVICE REQUEST whose short MAC does not
+// verify, from a UE known by its S-TMSI: the MME authenticates it (AIR to
+// the HSS, AUTHENTICATION REQUEST, SECURITY MODE COMMAND) and then sets up
+// the bearers with K_eNB from the new context (the SMC COMPLETE's COUNT).
+func TestServiceRequestReauthentication(t *testing.T) {
+	l := newLab(t, nil)
+	u := l.newUE(l.newENB(1), 1)
 	u.attach()
 	u.inactivityRelease()
 	pdu, _, err := u.sec.ProtectServiceRequest(nil)
@@ -150,15 +176,47 @@ func TestServiceReject(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdu[3] ^= 0x5a // short MAC
+	oldKSI := u.ksi
 	u.initialSTMSI(pdu, s1ap.RRCEstablishmentCauseMoData)
-	if rej := expect[*nas.ServiceReject](u); rej.EMMCause != nas.EMMCauseUEIdentityCannotBeDerived {
-		t.Errorf("bad short MAC: cause %v, want #9", rej.EMMCause)
+	u.reauthenticate()
+	if u.ksi == oldKSI {
+		t.Errorf("re-authentication kept eKSI %d", u.ksi)
 	}
+	u.answerICS()
+	l.eventually("service request done", func() bool {
+		return l.metric("mme_procedure_successes_total", "procedure", "service_request") == 1
+	})
+	// The new context is the one the MME keeps: the next (valid) service
+	// request verifies with it.
+	u.inactivityRelease()
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData)
+}
+
+// TS 24.301 §5.5.3.2.4: a TRACKING AREA UPDATE REQUEST that fails the
+// integrity check (sent without protection here): authentication and
+// security mode control, then TAU ACCEPT protected with the new context;
+// TAU COMPLETE, and the MME releases the connection (no active flag).
+func TestTAUReauthentication(t *testing.T) {
+	l := newLab(t, nil)
+	u := l.newUE(l.newENB(1), 1)
+	u.attach()
+	u.inactivityRelease()
+	u.initialSTMSI(u.encode(&nas.TrackingAreaUpdateRequest{EPSUpdateType: nas.EPSUpdateType{Value: nas.PeriodicUpdating},
+		NASKeySetIdentifier: nas.NASKeySetIdentifier{KSI: u.ksi}, OldGUTI: *u.guti,
+		UENetworkCapability: nas.UENetworkCapability{0xe0, 0xe0}}, nas.Plain), s1ap.RRCEstablishmentCauseMoSignalling)
+	u.reauthenticate()
+	acc := expect[*nas.TrackingAreaUpdateAccept](u)
+	if acc.GUTI == nil {
+		t.Fatal("TAU ACCEPT without a GUTI")
+	}
+	u.guti = acc.GUTI
+	u.uplink(&nas.TrackingAreaUpdateComplete{}, nas.IntegrityProtectedCiphered)
 	u.releaseComplete()
 	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
-	if got := l.metric("mme_procedure_failures_total", "procedure", "service_request"); got != 2 {
-		t.Errorf("service request failures %v, want 2", got)
+	if got := l.metric("mme_procedure_successes_total", "procedure", "tau"); got != 1 {
+		t.Errorf("TAU successes %v, want 1", got)
 	}
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData)
 }
 
 // TS 23.401 §5.3.4.3: downlink data for an idle UE: the SGW's Downlink

@@ -212,6 +212,10 @@ func (m *Machine) afterIdentity(ev *nasEvent) {
 // information first when the UE asked for it (TS 24.301 §6.6.1.2), then
 // the HSS.
 func (m *Machine) afterSecurity() {
+	if m.reauthenticating() {
+		m.reauthenticated() // reauth.go
+		return
+	}
 	m.setEMM(EMMDeregistered)
 	if m.s.Attach.ESMInfo {
 		m.await(WaitESMInfo, 0)

@@ -45,16 +45,22 @@ func (m *Machine) authInfoAnswer(e *AuthInfoAnswer) {
 	if !m.expected(e, WaitAIA, e.Txn) {
 		return
 	}
+	reject := m.rejectAttach
+	if m.reauthenticating() {
+		// A TAU or service request: TAU REJECT / SERVICE REJECT (reauth.go).
+		reject = func(c nas.EMMCause, why string, _ *nas.PDNConnectivityReject) { m.reauthReject(c, why) }
+	}
 	switch {
 	case e.Err != nil:
-		m.rejectAttach(nas.EMMCauseNetworkFailure, "s6a:no_answer", nil)
+		reject(nas.EMMCauseNetworkFailure, "s6a:no_answer", nil)
 		return
 	case !e.AIA.Result.IsSuccess():
-		m.rejectAttachS6a(e.AIA.Result)
+		c, _ := s6a.EMMCauseFor(e.AIA.Result)
+		reject(nas.EMMCause(c), "s6a:"+itoa(int(e.AIA.Result.Code)), nil)
 		return
 	case len(e.AIA.Vectors) == 0:
 		// TS 29.272 §5.2.3.1.3: success without vectors is unusable.
-		m.rejectAttach(nas.EMMCauseNetworkFailure, "s6a:no_vectors", nil)
+		reject(nas.EMMCauseNetworkFailure, "s6a:no_vectors", nil)
 		return
 	}
 	vs := make([]Vector, 0, len(e.AIA.Vectors))
@@ -134,6 +140,10 @@ func (m *Machine) authenticationFailure(ev *nasEvent, msg *nas.AuthenticationFai
 // the attach is aborted, the connection released with cause
 // authentication failure, and the UE keeps no context here.
 func (m *Machine) authenticationReject(why string) {
+	if m.reauthenticating() {
+		m.reauthAuthenticationReject(why) // reauth.go
+		return
+	}
 	m.sendNAS(&nas.AuthenticationReject{}, false)
 	m.s.AuthVector = Vector{}
 	m.stopNASTimers()

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -244,9 +245,12 @@ func (m *Machine) bearerRefusal() gtp.CauseValue {
 		// One ESM procedure at a time: the PGW retries.
 		return gtp.CauseRequestRejected
 	case m.s.ECM != ECMConnected || m.s.Releasing:
-		// TS 23.401 §5.4.1 step 3: an ECM-IDLE UE is paged first (the
-		// paging procedure arrives with the idle-mode work); until then
-		// the request is answered "Unable to page UE".
+		// TS 23.401 §5.4.1 step 3, §5.4.2.1 step 3: an ECM-IDLE UE is
+		// paged first: a Create or Update Bearer Request takes this answer
+		// as its cue to page, a Delete Bearer Request to deactivate
+		// locally. Any request while the connection is being released (the
+		// UE cannot be paged before it is idle) is answered "Unable to
+		// page UE".
 		return gtp.CauseUnableToPageUE
 	}
 	return 0
@@ -273,7 +277,10 @@ func erabQoSGBR(b *Bearer) s1ap.ERABLevelQoSParameters {
 // updateBearerRequest: TS 23.401 §5.4.2.1 steps 3-4, TS 24.301 §6.4.3.2:
 // MODIFY EPS BEARER CONTEXT REQUEST (T3486), in E-RAB MODIFY REQUEST when
 // the bearer QoS changes, else in DOWNLINK NAS TRANSPORT (TFT or APN-AMBR
-// only).
+// only). An ECM-IDLE UE is paged first (TS 23.401 §5.4.2.1 step 3 with
+// §5.3.4.3): the modification waits in ESMTransaction.Pending with nothing
+// sent (UE and ENB AnswerNone, modifyDeferred) until its service request
+// or TAU has set its bearers up.
 func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerRequest) {
 	refuse := func(c gtp.CauseValue, why string) {
 		rsp := &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: c}}
@@ -283,7 +290,12 @@ func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerReques
 		m.respondS11(e.ID, rsp)
 		m.esmRefused(ProcBearerModify, why)
 	}
-	if c := m.bearerRefusal(); c != 0 {
+	c := m.bearerRefusal()
+	idle := c == gtp.CauseUnableToPageUE && m.s.ECM == ECMIdle
+	if idle {
+		c = 0 // paged below
+	}
+	if c != 0 {
 		refuse(c, "s11:cause_"+itoa(int(c)))
 		return
 	}
@@ -306,31 +318,66 @@ func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerReques
 	t.Pending = *b
 	t.Pending.TFT = slices.Clone(b.TFT)
 	t.AMBRUplink, t.AMBRDownlink = pdn.AMBRUplink, pdn.AMBRDownlink
-	mod := &nas.ModifyEPSBearerContextRequest{EBI: b.EBI, PTI: t.PTI}
-	newQoS := !bc.BearerQoS.IsZero()
-	if q := bc.BearerQoS; newQoS {
+	if q := bc.BearerQoS; !q.IsZero() {
 		p := &t.Pending
 		p.QCI, p.ARP = q.QCI, ARP{Level: q.ARP.PL, MayPreempt: !q.ARP.PCI, Preemptable: !q.ARP.PVI}
 		p.MBRUplink, p.MBRDownlink, p.GBRUplink, p.GBRDownlink = q.MBRUplink, q.MBRDownlink, q.GBRUplink, q.GBRDownlink
-		eq := epsQoS(p)
-		mod.NewEPSQoS = &eq
 	}
 	if bc.TFT != nil {
 		t.Pending.TFT = slices.Clone(bc.TFT)
-		mod.TFT = nas.TrafficFlowTemplate(t.Pending.TFT)
 	}
 	if a := req.AMBR; a.Uplink != pdn.AMBRUplink || a.Downlink != pdn.AMBRDownlink {
 		t.AMBRUplink, t.AMBRDownlink = a.Uplink, a.Downlink
-		mod.APNAMBR = nas.NewAPNAggregateMaximumBitRate(uint64(a.Downlink), uint64(a.Uplink))
+	}
+	b.State = BearerModifyPending
+	m.touch()
+	if idle {
+		if m.s.PagingAttempts == 0 {
+			m.startPaging(false) // paging.go
+		}
+		return
+	}
+	m.bearerModifySend(!bc.BearerQoS.IsZero(), bc.TFT != nil)
+}
+
+// modifyDeferred reports whether an Update Bearer Request waits for the
+// paged UE (nothing sent yet).
+func (m *Machine) modifyDeferred() bool {
+	t := &m.s.ESM
+	return t.Proc == ProcBearerModify && t.UE == AnswerNone && t.ENB == AnswerNone
+}
+
+// bearerModifySend sends MODIFY EPS BEARER CONTEXT REQUEST for the
+// modification in ESMTransaction.Pending (T3486): with the new EPS QoS
+// (newQoS, in E-RAB MODIFY REQUEST when the eNodeB holds the E-RAB), the
+// new TFT (newTFT) and the APN-AMBR if it changes (TS 24.301 §6.4.3.2).
+func (m *Machine) bearerModifySend(newQoS, newTFT bool) {
+	t := &m.s.ESM
+	pdn, b := m.bearerOf(t.EBI)
+	if b == nil {
+		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+		m.esmEnd(false, "bearer_lost")
+		return
+	}
+	mod := &nas.ModifyEPSBearerContextRequest{EBI: b.EBI, PTI: t.PTI}
+	if newQoS {
+		eq := epsQoS(&t.Pending)
+		mod.NewEPSQoS = &eq
+	}
+	if newTFT {
+		mod.TFT = nas.TrafficFlowTemplate(t.Pending.TFT)
+	}
+	if t.AMBRUplink != pdn.AMBRUplink || t.AMBRDownlink != pdn.AMBRDownlink {
+		mod.APNAMBR = nas.NewAPNAggregateMaximumBitRate(uint64(t.AMBRDownlink), uint64(t.AMBRUplink))
 	}
 	pdu := m.esmGuard(T3486, mod)
 	t = &m.s.ESM
 	if pdu == nil {
-		m.respondS11(e.ID, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
+		b.State = BearerActive
+		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
 		m.esmEnd(false, "encode")
 		return
 	}
-	b.State = BearerModifyPending
 	t.UE = AnswerPending
 	if newQoS && b.ENBU.Addr.IsValid() {
 		t.ENB = AnswerPending
@@ -340,6 +387,33 @@ func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerReques
 		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
 	}
 	m.touch()
+}
+
+// modifyResume sends the modification that waited for the paged UE: the
+// new QoS and TFT where they differ from the bearer's.
+func (m *Machine) modifyResume() {
+	_, b := m.bearerOf(m.s.ESM.EBI)
+	p := &m.s.ESM.Pending
+	newQoS, newTFT := false, false
+	if b != nil {
+		newQoS = p.QCI != b.QCI || p.ARP != b.ARP || p.MBRUplink != b.MBRUplink || p.MBRDownlink != b.MBRDownlink ||
+			p.GBRUplink != b.GBRUplink || p.GBRDownlink != b.GBRDownlink
+		newTFT = !bytes.Equal(p.TFT, b.TFT)
+	}
+	m.bearerModifySend(newQoS, newTFT)
+}
+
+// modifyPagingFailed: the paging for an Update Bearer Request ended
+// unanswered: "UE not responding" (TS 29.274 §7.2.16, §8.4), the bearer
+// keeps its old values.
+func (m *Machine) modifyPagingFailed() {
+	t := &m.s.ESM
+	if _, b := m.bearerOf(t.EBI); b != nil {
+		b.State = BearerActive
+	}
+	m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseUENotResponding},
+		BearerContexts: []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: gtp.CauseUENotResponding}}}})
+	m.esmEnd(false, "paging_failed")
 }
 
 // bearerModifyDone answers Update Bearer Request (TS 23.401 §5.4.2.1

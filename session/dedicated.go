@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/lte-mme/mme/gtp"
@@ -14,6 +15,9 @@ import (
 // by side, one E-RAB and one ACTIVATE DEDICATED EPS BEARER CONTEXT REQUEST
 // each, in one E-RAB SETUP REQUEST; ESMTransaction.Items holds where each
 // stands. The request is answered once every bearer is settled.
+
+// errNoBearer: the bearer of a Create Bearer item went meanwhile.
+var errNoBearer = errors.New("session: dedicated bearer no longer in the record")
 
 // ESMItem is one bearer of a Create Bearer Request.
 type ESMItem struct {
@@ -38,12 +42,24 @@ func (it *ESMItem) settled() bool { return it.Cause != 0 }
 // EBI per bearer context (the lowest free), E-RAB SETUP REQUEST with an
 // ACTIVATE DEDICATED EPS BEARER CONTEXT REQUEST per E-RAB (LBI, TFT, EPS
 // QoS), T3485.
+//
+// An ECM-IDLE UE is paged first (TS 23.401 §5.4.1 step 3, network
+// triggered service request §5.3.4.3): the bearers wait in BEARER CONTEXT
+// ACTIVE PENDING with the E-RAB SETUP not sent (ESMTransaction.ENB
+// AnswerNone, dedicatedDeferred) until the UE's service request (or TAU)
+// has restored the existing bearers; then dedicatedSetUp runs. Paging
+// that ends unanswered fails them "UE not responding" (t3413Expired).
 func (m *Machine) createBearerRequest(e *S11Request, req *gtp.CreateBearerRequest) {
 	refuse := func(c gtp.Cause, why string) {
 		m.respondS11(e.ID, &gtp.CreateBearerResponse{Cause: c})
 		m.esmRefused(ProcDedicatedBearer, why)
 	}
-	if c := m.bearerRefusal(); c != 0 {
+	c := m.bearerRefusal()
+	idle := c == gtp.CauseUnableToPageUE && m.s.ECM == ECMIdle
+	if idle {
+		c = 0 // paged below
+	}
+	if c != 0 {
 		refuse(gtp.Cause{Value: c}, "s11:cause_"+itoa(int(c)))
 		return
 	}
@@ -64,7 +80,6 @@ func (m *Machine) createBearerRequest(e *S11Request, req *gtp.CreateBearerReques
 		// TS 23.401 §5.4.5: UE-requested bearer resource allocation.
 		t.PTI = *req.PTI
 	}
-	var list s1ap.ERABToBeSetupListBearerSUReq
 	for _, bc := range req.BearerContexts {
 		ebi := m.freeEBI()
 		if ebi == 0 {
@@ -79,16 +94,80 @@ func (m *Machine) createBearerRequest(e *S11Request, req *gtp.CreateBearerReques
 			TFT: slices.Clone(bc.TFT)}
 		pdn = m.pdnOf(t.LBI)
 		pdn.Bearers = append(pdn.Bearers, b)
-		pdu, err := m.encodeDL(m.activateDedicated(&b), true)
-		if err != nil {
-			m.anomaly(e, err.Error())
-			m.removeBearer(ebi)
-			t.Items = append(t.Items, ESMItem{Cause: gtp.CauseSystemFailure})
-			continue
-		}
 		t.Items = append(t.Items, ESMItem{EBI: ebi, ENB: AnswerPending, UE: AnswerPending})
 		t.Bearers = append(t.Bearers, ebi)
-		list = append(list, s1ap.ERABToBeSetupItemBearerSUReq{ERABID: s1ap.ERABID(ebi), ERABlevelQoSParameters: erabQoSGBR(&b),
+	}
+	m.touch()
+	if idle && len(t.Bearers) > 0 {
+		// TS 23.401 §5.4.1 step 3: the UE is paged; a paging already
+		// running for downlink data serves this request too.
+		if m.s.PagingAttempts == 0 {
+			m.startPaging(false)
+		}
+		return
+	}
+	m.dedicatedSetUp()
+}
+
+// dedicatedDeferred reports whether a Create Bearer Request waits for the
+// paged UE: its bearers are allocated, its E-RAB SETUP REQUEST not sent.
+func (m *Machine) dedicatedDeferred() bool {
+	t := &m.s.ESM
+	return t.Proc == ProcDedicatedBearer && t.ENB == AnswerNone && t.itemsPending()
+}
+
+// esmResume goes on with a Create or Update Bearer Request that waited for
+// the paged UE, once the UE's service request (or TAU) restored its
+// existing bearers (TS 23.401 §5.3.4.3 step 6, §5.4.1 step 4, §5.4.2.1
+// step 4).
+func (m *Machine) esmResume() {
+	if m.s.ECM != ECMConnected || m.s.Releasing {
+		return
+	}
+	switch {
+	case m.dedicatedDeferred():
+		m.dedicatedSetUp()
+	case m.modifyDeferred():
+		m.modifyResume() // bearer.go
+	}
+}
+
+// esmPagingFailed ends a Create or Update Bearer Request whose paging
+// ended unanswered.
+func (m *Machine) esmPagingFailed() {
+	switch {
+	case m.dedicatedDeferred():
+		m.dedicatedPagingFailed()
+	case m.modifyDeferred():
+		m.modifyPagingFailed() // bearer.go
+	}
+}
+
+// dedicatedSetUp sends one E-RAB SETUP REQUEST with an ACTIVATE DEDICATED
+// EPS BEARER CONTEXT REQUEST per bearer of the Create Bearer Request still
+// to be set up (TS 36.413 §8.2.1, TS 24.301 §6.4.2.2) and starts T3485;
+// with none left the request is answered.
+func (m *Machine) dedicatedSetUp() {
+	t := &m.s.ESM
+	var list s1ap.ERABToBeSetupListBearerSUReq
+	for i := range t.Items {
+		it := &t.Items[i]
+		if it.settled() || it.ENB != AnswerPending {
+			continue
+		}
+		_, b := m.bearerOf(it.EBI)
+		var pdu []byte
+		err := errNoBearer
+		if b != nil {
+			pdu, err = m.encodeDL(m.activateDedicated(b), true)
+		}
+		if err != nil {
+			m.rd.Anomalies = append(m.rd.Anomalies, Anomaly{State: m.s.EMM, Event: "encode", What: err.Error()})
+			m.removeBearer(it.EBI)
+			it.ENB, it.Cause = AnswerFailed, gtp.CauseSystemFailure
+			continue
+		}
+		list = append(list, s1ap.ERABToBeSetupItemBearerSUReq{ERABID: s1ap.ERABID(b.EBI), ERABlevelQoSParameters: erabQoSGBR(b),
 			TransportLayerAddress: transportAddress(b.SGWU.Addr), GTPTEID: teidBytes(b.SGWU.TEID), NASPDU: s1ap.NASPDU(pdu)})
 	}
 	m.touch()
@@ -99,6 +178,21 @@ func (m *Machine) createBearerRequest(e *S11Request, req *gtp.CreateBearerReques
 	t.ENB, t.Timer = AnswerPending, T3485
 	m.startTimer(T3485)
 	m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABSetupRequest{ERABToBeSetupListBearerSUReq: list}})
+}
+
+// dedicatedPagingFailed: the paging for a Create Bearer Request ended
+// unanswered (T3413, TS 23.401 §5.3.4.3): each bearer still waiting ends
+// "UE not responding" (TS 29.274 §8.4: the UE was paged and did not
+// answer; "Unable to page UE" #90 is for a UE the MME cannot page at all).
+func (m *Machine) dedicatedPagingFailed() {
+	t := &m.s.ESM
+	for i := range t.Items {
+		if it := &t.Items[i]; !it.settled() {
+			it.Cause = gtp.CauseUENotResponding
+		}
+	}
+	m.touch()
+	m.dedicatedBearerDone()
 }
 
 // activateDedicated is the ACTIVATE DEDICATED EPS BEARER CONTEXT REQUEST of
@@ -265,7 +359,10 @@ func (m *Machine) dedicatedBearerDone() {
 					why = "ue:esm#" + itoa(int(it.ESMCause))
 				case gtp.CauseUENotResponding:
 					why = "t3485_expiry"
-					if m.s.ECM != ECMConnected {
+					switch {
+					case t.ENB == AnswerNone:
+						why = "paging_failed"
+					case m.s.ECM != ECMConnected:
 						why = "connection_lost"
 					}
 				case gtp.CauseNoResourcesAvailable:

@@ -50,6 +50,10 @@ type Handover struct {
 	// differ from the MME's (TS 33.401 §7.2.4.4): the acknowledge carries
 	// the MME's.
 	CapsMismatch bool
+	// DirectForwarding: HANDOVER REQUIRED said a direct forwarding path
+	// to the target is available (TS 36.413 §9.2.3.15): HANDOVER COMMAND
+	// names the target's forwarding tunnels (TS 23.401 §5.5.1.2.2 step 8).
+	DirectForwarding bool
 }
 
 // hoEvent is implemented by the handover events: Step hands them to
@@ -91,6 +95,17 @@ type HandoverRequired struct {
 	Cause       s1ap.Cause
 	// Container is the Source to Target Transparent Container, passed on.
 	Container []byte
+	// DirectForwarding: Direct Forwarding Path Availability says a direct
+	// path is available (TS 36.413 §9.2.3.15).
+	DirectForwarding bool
+}
+
+// ERABForwarding is one E-RAB's data forwarding tunnels at the target
+// eNodeB (HANDOVER REQUEST ACKNOWLEDGE, TS 36.413 §9.1.5.5: DL and UL
+// transport layer address and GTP-TEID; a zero FTEID is absent).
+type ERABForwarding struct {
+	EBI    uint8
+	DL, UL FTEID
 }
 
 // HandoverRequestAcknowledge is S1AP HANDOVER REQUEST ACKNOWLEDGE (TS
@@ -104,6 +119,9 @@ type HandoverRequestAcknowledge struct {
 	NotAdmitted []uint8
 	// Container is the Target to Source Transparent Container, passed on.
 	Container []byte
+	// Forwarding are the data forwarding tunnels the target offers for
+	// admitted E-RABs.
+	Forwarding []ERABForwarding
 }
 
 // HandoverFailure is S1AP HANDOVER FAILURE (TS 36.413 §8.4.2.3) from the
@@ -378,7 +396,7 @@ func (m *Machine) handoverRequired(e *HandoverRequired) {
 	}
 	m.begin(ProcS1Handover, WaitHORequestAck)
 	m.s.HO = Handover{Source: e.Conn, Target: e.TargetConn, TargetENB: e.TargetENB,
-		TargetLocation: Location{TAI: e.SelectedTAI}}
+		TargetLocation: Location{TAI: e.SelectedTAI}, DirectForwarding: e.DirectForwarding}
 	req := &s1ap.HandoverRequest{
 		HandoverType: e.Type, Cause: e.Cause,
 		UEaggregateMaximumBitrate: s1ap.UEAggregateMaximumBitrate{
@@ -394,7 +412,7 @@ func (m *Machine) handoverRequired(e *HandoverRequired) {
 			b := &m.s.PDNs[i].Bearers[j]
 			req.ERABToBeSetupListHOReq = append(req.ERABToBeSetupListHOReq, s1ap.ERABToBeSetupItemHOReq{
 				ERABID: s1ap.ERABID(b.EBI), TransportLayerAddress: transportAddress(b.SGWU.Addr), GTPTEID: teidBytes(b.SGWU.TEID),
-				ERABlevelQosParameters: erabQoS(b)})
+				ERABlevelQosParameters: erabQoSGBR(b)})
 		}
 	}
 	m.effect(SendS1{Conn: e.TargetConn, Msg: req})
@@ -438,6 +456,9 @@ func (m *Machine) handoverRequestAcknowledge(e *HandoverRequestAcknowledge) {
 		TargetToSourceTransparentContainer: s1ap.TargetToSourceTransparentContainer(e.Container)}
 	if len(h.Released) > 0 {
 		cmd.ERABtoReleaseListHOCmd = s1ap.Some(erabList(h.Released, radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell)))
+	}
+	if l := m.forwardingList(e.Forwarding); len(l) > 0 {
+		cmd.ERABSubjecttoDataForwardingList = s1ap.Some(l)
 	}
 	m.effect(SendS1{Conn: h.Source, Msg: cmd})
 	m.await(WaitHONotify, 0)
@@ -732,6 +753,33 @@ func uliOf(l Location) gtp.ULI {
 
 // ---- record (v2, issue #9, handover) ----
 
+// forwardingList is the E-RABs Subject to Data Forwarding List of HANDOVER
+// COMMAND (TS 36.413 §9.1.5.2, TS 23.401 §5.5.1.2.2 step 8) for direct
+// forwarding: each admitted E-RAB for which the target offered a downlink
+// (and perhaps uplink) forwarding tunnel. Without a direct path no list is
+// sent: indirect forwarding through the SGW (Create Indirect Data
+// Forwarding Tunnel, TS 29.274 §7.2.18) is not implemented, so the source
+// does not forward.
+func (m *Machine) forwardingList(fwd []ERABForwarding) s1ap.ERABSubjecttoDataForwardingList {
+	h := &m.s.HO
+	if !h.DirectForwarding {
+		return nil
+	}
+	var l s1ap.ERABSubjecttoDataForwardingList
+	for _, f := range fwd {
+		if _, ok := findERAB(h.ERABs, f.EBI); !ok || !f.DL.Addr.IsValid() {
+			continue
+		}
+		it := s1ap.ERABDataForwardingItem{ERABID: s1ap.ERABID(f.EBI),
+			DLTransportLayerAddress: s1ap.Some(transportAddress(f.DL.Addr)), DLGTPTEID: s1ap.Some(teidBytes(f.DL.TEID))}
+		if f.UL.Addr.IsValid() {
+			it.ULTransportLayerAddress, it.ULGTPTEID = s1ap.Some(transportAddress(f.UL.Addr)), s1ap.Some(teidBytes(f.UL.TEID))
+		}
+		l = append(l, it)
+	}
+	return l
+}
+
 // appendHandover encodes the handover in progress: a flag, then (if any)
 // its connections, target eNodeB and location, the pending E-RABs, the
 // released EBIs and the capability mismatch.
@@ -758,6 +806,7 @@ func appendHandover(e *enc, h *Handover) {
 	}
 	e.bytes(h.Released)
 	e.flag(h.CapsMismatch)
+	e.flag(h.DirectForwarding)
 }
 
 func decodeHandover(d *dec, h *Handover) {
@@ -786,4 +835,5 @@ func decodeHandover(d *dec, h *Handover) {
 		d.fail("released E-RABs too long")
 	}
 	h.CapsMismatch = d.flag("capabilities mismatch")
+	h.DirectForwarding = d.flag("direct forwarding")
 }

@@ -113,10 +113,18 @@ func (w *world) runHandover(cmd string, a map[string]string, out *strings.Builde
 		}
 		w.step(&HandoverRequired{Now: w.now, Conn: w.conn, TargetConn: c.target, TargetENB: ENBID{PLMN: testPLMN, Kind: 1, ID: 2},
 			SelectedTAI: w.loc(a).TAI, Type: typ, Cause: radioCause(s1ap.CauseRadioNetworkHandoverDesirableForRadioReason),
-			Container: []byte{1, 2, 3}}, out)
+			Container: []byte{1, 2, 3}, DirectForwarding: hasKey(a, "direct")}, out)
 	case "s1-ack":
-		w.step(&HandoverRequestAcknowledge{Now: w.now, Conn: c.target, Admitted: hoSetup(hoEBIs(a, w.icsEBIs), 0xb000),
-			Container: []byte{4, 5}}, out)
+		// fwd: the target offers DL and UL forwarding tunnels per E-RAB.
+		ack := &HandoverRequestAcknowledge{Now: w.now, Conn: c.target, Admitted: hoSetup(hoEBIs(a, w.icsEBIs), 0xb000),
+			Container: []byte{4, 5}}
+		if hasKey(a, "fwd") {
+			for _, s := range ack.Admitted {
+				ack.Forwarding = append(ack.Forwarding, ERABForwarding{EBI: s.EBI,
+					DL: FTEID{Addr: s.Addr, TEID: 0xc000 + uint32(s.EBI)}, UL: FTEID{Addr: s.Addr, TEID: 0xd000 + uint32(s.EBI)}})
+			}
+		}
+		w.step(ack, out)
 	case "s1-failure":
 		w.step(&HandoverFailure{Now: w.now, Conn: c.target, Cause: radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell)}, out)
 	case "s1-cancel":
@@ -175,6 +183,17 @@ func (w *world) s1Handover(m s1ap.Message) (string, bool) {
 			m.UESecurityCapabilities.IntegrityProtectionAlgorithms.Bytes, m.SourceToTargetTransparentContainer)
 	case *s1ap.HandoverCommand:
 		fmt.Fprintf(&b, "HandoverCommand container=%x", m.TargetToSourceTransparentContainer)
+		if l, ok := m.ERABSubjecttoDataForwardingList.Get(); ok {
+			for _, it := range l {
+				fmt.Fprintf(&b, " forward=%d", it.ERABID)
+				if v, ok := it.DLGTPTEID.Get(); ok {
+					fmt.Fprintf(&b, " dl=%x/%x", it.DLTransportLayerAddress.Value.Bytes, v)
+				}
+				if v, ok := it.ULGTPTEID.Get(); ok {
+					fmt.Fprintf(&b, " ul=%x/%x", it.ULTransportLayerAddress.Value.Bytes, v)
+				}
+			}
+		}
 		if l, ok := m.ERABtoReleaseListHOCmd.Get(); ok {
 			for _, it := range l {
 				fmt.Fprintf(&b, " release=%d", it.ERABID)
@@ -191,3 +210,7 @@ func (w *world) s1Handover(m s1ap.Message) (string, bool) {
 	}
 	return b.String(), true
 }
+
+// hasKey reports whether a scenario command has argument k (with or
+// without a value).
+func hasKey(a map[string]string, k string) bool { _, ok := a[k]; return ok }

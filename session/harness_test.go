@@ -214,7 +214,12 @@ func (w *world) s1(m s1ap.Message) string {
 		w.icsEBIs = w.icsEBIs[:0]
 		for _, e := range m.ERABToBeSetupListCtxtSUReq {
 			w.icsEBIs = append(w.icsEBIs, uint8(e.ERABID))
-			fmt.Fprintf(&b, " erab=%d qci=%d sgw=%x/%x", e.ERABID, e.ERABlevelQoSParameters.QCI, e.TransportLayerAddress.Bytes, e.GTPTEID)
+			fmt.Fprintf(&b, " erab=%d qci=%d", e.ERABID, e.ERABlevelQoSParameters.QCI)
+			if g, ok := e.ERABlevelQoSParameters.GbrQosInformation.Get(); ok {
+				fmt.Fprintf(&b, " gbr=%d/%d mbr=%d/%d", g.ERABGuaranteedBitrateUL, g.ERABGuaranteedBitrateDL,
+					g.ERABMaximumBitrateUL, g.ERABMaximumBitrateDL)
+			}
+			fmt.Fprintf(&b, " sgw=%x/%x", e.TransportLayerAddress.Bytes, e.GTPTEID)
 		}
 		fmt.Fprintf(&b, " eea=%x eia=%x kenb=%x…", m.UESecurityCapabilities.EncryptionAlgorithms.Bytes,
 			m.UESecurityCapabilities.IntegrityProtectionAlgorithms.Bytes, m.SecurityKey[:4])

@@ -22,13 +22,25 @@ func (m *Machine) downlinkDataNotification(e *DownlinkDataNotification) {
 	case m.s.ECM == ECMConnected && !m.s.Releasing:
 		ack(gtp.CauseRequestAccepted)
 	case m.s.PagingAttempts > 0:
+		// A paging runs (for an earlier notification or a Create Bearer
+		// Request): its failure is now indicated to the SGW too.
 		ack(gtp.CauseRequestAccepted)
+		if !m.s.PagingDDN {
+			m.s.PagingDDN = true
+			m.touch()
+		}
 	default:
 		ack(gtp.CauseRequestAccepted)
-		m.rd.Started = append(m.rd.Started, ProcPaging)
-		m.s.PagingAttempts, m.s.PagingStart = 1, m.now
-		m.page()
+		m.startPaging(true)
 	}
+}
+
+// startPaging starts paging the idle UE (TS 23.401 §5.3.4.3 step 3a) for a
+// Downlink Data Notification (ddn) or a network-initiated bearer procedure.
+func (m *Machine) startPaging(ddn bool) {
+	m.rd.Started = append(m.rd.Started, ProcPaging)
+	m.s.PagingAttempts, m.s.PagingStart, m.s.PagingDDN = 1, m.now, ddn
+	m.page()
 }
 
 // page sends one paging attempt and (re)starts T3413 (TS 24.301 §5.6.2.2.1).
@@ -39,16 +51,19 @@ func (m *Machine) page() {
 }
 
 // t3413Expired: TS 24.301 §5.6.2.2.2: paging again, up to the configured
-// attempts; then the SGW is told with Downlink Data Notification Failure
+// attempts; then the SGW is told: Downlink Data Notification Failure
 // Indication, cause "UE not responding" (TS 23.401 §5.3.4.3, TS 29.274
-// §7.2.11.3).
+// §7.2.11.3), if a notification asked for the paging; the Create or
+// Update Bearer Response "UE not responding" if such a request waits for
+// it (esmPagingFailed). A paging only a bearer request asked for sends no
+// failure indication.
 func (m *Machine) t3413Expired() {
 	if m.s.PagingAttempts == 0 {
 		return
 	}
 	if m.s.EMM != EMMRegistered || m.s.ECM == ECMConnected && !m.s.Releasing {
 		// Detached meanwhile, or reachable again: nothing to page for.
-		m.s.PagingAttempts, m.s.PagingStart = 0, time.Time{}
+		m.s.PagingAttempts, m.s.PagingStart, m.s.PagingDDN = 0, time.Time{}, false
 		m.touch()
 		return
 	}
@@ -57,11 +72,14 @@ func (m *Machine) t3413Expired() {
 		m.page()
 		return
 	}
-	m.effect(NotifyS11{Peer: m.s.SGW, TEID: m.s.SGWTEID,
-		Msg: &gtp.DownlinkDataNotificationFailureIndication{Cause: gtp.Cause{Value: gtp.CauseUENotResponding}}})
+	if m.s.PagingDDN {
+		m.effect(NotifyS11{Peer: m.s.SGW, TEID: m.s.SGWTEID,
+			Msg: &gtp.DownlinkDataNotificationFailureIndication{Cause: gtp.Cause{Value: gtp.CauseUENotResponding}}})
+	}
 	m.outcomeFrom(ProcPaging, false, "t3413_expiry", m.s.PagingStart)
-	m.s.PagingAttempts, m.s.PagingStart = 0, time.Time{}
+	m.s.PagingAttempts, m.s.PagingStart, m.s.PagingDDN = 0, time.Time{}, false
 	m.touch()
+	m.esmPagingFailed() // dedicated.go
 }
 
 // pagingAnswered ends a paging when the UE comes back (service request or
@@ -72,6 +90,6 @@ func (m *Machine) pagingAnswered() {
 	}
 	m.stopTimer(T3413)
 	m.outcomeFrom(ProcPaging, true, "", m.s.PagingStart)
-	m.s.PagingAttempts, m.s.PagingStart = 0, time.Time{}
+	m.s.PagingAttempts, m.s.PagingStart, m.s.PagingDDN = 0, time.Time{}, false
 	m.touch()
 }

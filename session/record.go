@@ -147,6 +147,13 @@ type Subscriber struct {
 	// v2 (issue #9, bearers): the ESM procedure in progress, beside the
 	// EMM procedure of Proc (docs/design/session.md "Bearers and PDNs").
 	ESM ESMTransaction
+
+	// v2 (issue #9, network-initiated bearers for an idle UE)
+	// PagingDDN: a Downlink Data Notification asked for the paging in
+	// progress, so its failure is indicated to the SGW (TS 23.401
+	// §5.3.4.3); a paging asked for by a Create Bearer Request alone is
+	// answered in the Create Bearer Response instead.
+	PagingDDN bool
 }
 
 // Vector is one E-UTRAN authentication vector (TS 33.401 §6.1.2).
@@ -374,6 +381,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	appendHandover(&e, &s.HO)
 	// v2 (issue #9, bearers)
 	appendBearersV2(&e, s)
+	// v2 (issue #9, bearers for an idle UE)
+	e.flag(s.PagingDDN)
 	return e.b
 }
 
@@ -569,6 +578,8 @@ func decodeV1(body []byte, v2 bool) (*Subscriber, error) {
 		decodeHandover(d, &s.HO)
 		// v2 (issue #9, bearers)
 		decodeBearersV2(d, s)
+		// v2 (issue #9, bearers for an idle UE)
+		s.PagingDDN = d.flag("paging for downlink data")
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))

@@ -55,6 +55,7 @@ func fullRecord() *Subscriber {
 	s.PagingAttempts, s.PagingStart, s.ServiceRequests = 2, t0.Add(time.Second), 7
 	s.TAUActive, s.TAURelease = true, true
 	s.Deadlines[T3413] = t0.Add(4 * time.Second)
+	s.PagingDDN = true
 	return s
 }
 
@@ -65,6 +66,7 @@ func fullRecordV1() *Subscriber {
 	s.PagingAttempts, s.PagingStart, s.ServiceRequests = 0, time.Time{}, 0
 	s.TAUActive, s.TAURelease = false, false
 	s.Deadlines[T3413] = time.Time{}
+	s.PagingDDN = false
 	return s
 }
 

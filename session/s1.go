@@ -194,6 +194,14 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 			m.t3450ExpiredIdle()
 			return
 		}
+		if e.ID == T3460 && m.reauthenticating() {
+			// TS 24.301 §5.4.2.7 b, §5.4.3.7 b: the authentication (or
+			// security mode control) and the TAU or service request that
+			// started it are aborted, the connection released.
+			m.reauthAbort("t3460_expiry") // reauth.go
+			m.releaseConnection(nasCause(s1ap.CauseNasUnspecified))
+			return
+		}
 		if m.s.Proc != ProcAttach {
 			m.anomaly(e, e.ID.String()+" expired outside an attach")
 			return
@@ -322,6 +330,11 @@ func (m *Machine) recovered() {
 		p := m.s.Proc
 		if p != ProcS1Release && !m.idleProc() {
 			m.setEMM(EMMDeregistered)
+		}
+		if m.idleProc() && m.s.EMM == EMMCommonProcedureInitiated {
+			// A re-authentication's pending context goes (reauth.go).
+			m.s.NewSecurity, m.s.AuthVector = nil, Vector{}
+			m.setEMM(EMMRegistered)
 		}
 		m.s.TAUActive, m.s.TAURelease = false, false
 		m.s.Outstanding = 0

@@ -20,12 +20,11 @@ func (m *Machine) serviceRequest(ev *nasEvent, pdu []byte) {
 	}
 	count, err := m.sec.VerifyServiceRequest(pdu)
 	if err != nil {
-		// KSI mismatch or short MAC failure: the UE cannot be identified
-		// with its context. TS 24.301 §5.6.1.5 #9: the UE deletes its GUTI
-		// and KSI and attaches again, which authenticates it afresh.
-		// (Re-authentication within the service request is not offered.)
-		m.anomaly(ev, "SERVICE REQUEST: "+err.Error())
-		m.serviceReject(ev, nas.EMMCauseUEIdentityCannotBeDerived, "integrity")
+		// KSI mismatch or short MAC failure: TS 24.301 §5.6.1.4,
+		// §4.4.4.3: the MME authenticates the UE it knows by the S-TMSI
+		// (reauth.go); the bearers are set up after SECURITY MODE COMPLETE.
+		m.beginService()
+		m.reauthenticate(ev, "SERVICE REQUEST ("+err.Error()+")")
 		return
 	}
 	m.s.Secure, m.s.KeNBCount = true, uint32(count)
@@ -38,18 +37,18 @@ func (m *Machine) serviceRequest(ev *nasEvent, pdu []byte) {
 // protected message and its COUNT is K_eNB's input. The CS fallback
 // service types are refused: this MME has no SGs (§5.6.1.5 #18).
 func (m *Machine) extendedServiceRequest(ev *nasEvent, msg *nas.ExtendedServiceRequest) {
-	if !ev.integrity {
-		if m.s.EMM == EMMRegistered && m.sec != nil {
-			m.anomaly(ev, "EXTENDED SERVICE REQUEST failed the integrity check")
-			m.serviceReject(ev, nas.EMMCauseUEIdentityCannotBeDerived, "integrity")
-			return
-		}
-	}
 	if !m.serviceAllowed(ev) {
 		return
 	}
 	if msg.ServiceType != nas.PacketServicesViaS1 {
 		m.serviceReject(ev, nas.EMMCauseCSDomainNotAvailable, "service_type:"+msg.ServiceType.String())
+		return
+	}
+	if !ev.integrity {
+		// TS 24.301 §5.6.1.4, §4.4.4.3: authentication and security mode
+		// control first (reauth.go).
+		m.beginService()
+		m.reauthenticate(ev, "EXTENDED SERVICE REQUEST")
 		return
 	}
 	m.startService()
@@ -109,15 +108,22 @@ func (m *Machine) serviceReject(ev *nasEvent, cause nas.EMMCause, why string) {
 // startService begins the service request: the paging it answers ends,
 // the bearers are set up (TS 23.401 §5.3.4.1 step 4).
 func (m *Machine) startService() {
+	m.beginService()
+	m.setUpBearers()
+}
+
+// beginService starts the service request procedure; the paging it
+// answers ends (TS 24.301 §5.6.2.2.1: T3413 stops).
+func (m *Machine) beginService() {
 	m.begin(ProcServiceRequest, WaitNone)
 	m.rd.Started = append(m.rd.Started, ProcServiceRequest)
 	m.s.ServiceRequests++
 	m.pagingAnswered()
-	m.setUpBearers()
 }
 
 // setUpBearers sends INITIAL CONTEXT SETUP REQUEST with every EPS bearer
-// of the UE, K_eNB from the uplink NAS COUNT of the message that
+// of the UE (a GBR bearer with its GBR QoS information, TS 36.413
+// §9.2.1.15, bit/s), K_eNB from the uplink NAS COUNT of the message that
 // established this connection's security and the UE security capabilities
 // (TS 23.401 §5.3.4.1 step 4, TS 36.413 §8.3.1, TS 33.401 §7.2.6.2). A
 // UE without bearers has nothing to set up: the procedure ends.
@@ -131,7 +137,7 @@ func (m *Machine) setUpBearers() {
 			}
 			list = append(list, s1ap.ERABToBeSetupItemCtxtSUReq{
 				ERABID:                 s1ap.ERABID(b.EBI),
-				ERABlevelQoSParameters: erabQoS(b),
+				ERABlevelQoSParameters: erabQoSGBR(b),
 				TransportLayerAddress:  transportAddress(b.SGWU.Addr),
 				GTPTEID:                teidBytes(b.SGWU.TEID),
 			})
@@ -273,12 +279,23 @@ func (m *Machine) endIdleProc() {
 	m.s.TAUActive, m.s.TAURelease = false, false
 	if release {
 		m.releaseConnection(nasCause(s1ap.CauseNasNormalRelease))
+		return
 	}
+	// TS 23.401 §5.4.1 step 4, §5.4.2.1 step 4: a Create or Update Bearer
+	// Request that waited for the paged UE goes on now that its bearers
+	// are set up.
+	m.esmResume() // dedicated.go
 }
 
 // abortIdleProc ends the idle mode procedure in progress as failed,
 // without signalling (the connection is gone or replaced).
 func (m *Machine) abortIdleProc(why string) {
+	if m.s.EMM == EMMCommonProcedureInitiated {
+		// A re-authentication ran (reauth.go): its pending context goes.
+		m.stopTimer(T3460)
+		m.s.NewSecurity, m.s.AuthVector = nil, Vector{}
+		m.setEMM(EMMRegistered)
+	}
 	m.stopTimer(T3450)
 	m.clearRetx()
 	m.stopTimer(TS1Guard)

@@ -3,6 +3,7 @@ package session
 import (
 	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/nas/security"
+	"github.com/lte-mme/mme/s1ap"
 )
 
 // selectAlgorithms picks the NAS algorithms: the first of the configured
@@ -49,17 +50,21 @@ func (m *Machine) replayedCapabilities() nas.UESecurityCapability {
 // §5.4.3.2) with the context of the K_ASME just agreed: SECURITY MODE
 // COMMAND integrity protected with it (header type 3), T3460.
 func (m *Machine) securityModeCommand() {
+	reject := m.rejectAttach
+	if m.reauthenticating() {
+		reject = func(c nas.EMMCause, why string, _ *nas.PDNConnectivityReject) { m.reauthReject(c, why) }
+	}
 	eea, eia, ok := m.selectAlgorithms()
 	if !ok {
 		// No common algorithm: the attach cannot be secured
 		// (TS 33.401 §7.2.4.3).
-		m.rejectAttach(nas.EMMCauseUESecurityCapabilitiesMismatch, "smc:no_common_algorithm", nil)
+		reject(nas.EMMCauseUESecurityCapabilitiesMismatch, "smc:no_common_algorithm", nil)
 		return
 	}
 	ctx, err := security.NewContext(security.Params{Role: security.RoleMME, KSI: security.KSI{Value: m.s.AuthKSI},
 		KASME: m.s.AuthVector.KASME, EEA: eea, EIA: eia})
 	if err != nil {
-		m.rejectAttach(nas.EMMCauseNetworkFailure, "smc:"+err.Error(), nil)
+		reject(nas.EMMCauseNetworkFailure, "smc:"+err.Error(), nil)
 		return
 	}
 	smc := &nas.SecurityModeCommand{
@@ -73,12 +78,12 @@ func (m *Machine) securityModeCommand() {
 	}
 	plain, err := nas.Encode(smc)
 	if err != nil {
-		m.rejectAttach(nas.EMMCauseNetworkFailure, "smc:encode", nil)
+		reject(nas.EMMCauseNetworkFailure, "smc:encode", nil)
 		return
 	}
 	pdu, err := ctx.Protect(make([]byte, 0, len(plain)+nas.SecurityProtectedHeaderLen), plain, nas.IntegrityProtectedNewContext)
 	if err != nil {
-		m.rejectAttach(nas.EMMCauseNetworkFailure, "smc:protect", nil)
+		reject(nas.EMMCauseNetworkFailure, "smc:protect", nil)
 		return
 	}
 	m.s.NewSecurity, _ = ctx.AppendBinary(nil)
@@ -126,5 +131,13 @@ func (m *Machine) securityModeReject(ev *nasEvent, msg *nas.SecurityModeReject) 
 	m.stopTimer(T3460)
 	m.clearRetx()
 	m.s.NewSecurity = nil
-	m.abortAttach("smc:reject_#"+itoa(int(msg.EMMCause)), true)
+	why := "smc:reject_#" + itoa(int(msg.EMMCause))
+	if m.reauthenticating() {
+		// TS 24.301 §5.4.3.5: the TAU or service request that started it
+		// is aborted; the connection released.
+		m.reauthAbort(why) // reauth.go
+		m.releaseConnection(nasCause(s1ap.CauseNasUnspecified))
+		return
+	}
+	m.abortAttach(why, true)
 }

@@ -15,11 +15,11 @@ import (
 // paged UE, the bearers are set up after it; a TAU from ECM-IDLE without
 // them ends with the release of the connection.
 //
-// Rejected (§5.5.3.2.5) with #9 when this MME has no context for the GUTI
-// or the request fails the integrity check (re-authentication within the
-// TAU is not offered: the UE attaches again, which authenticates it), #10
-// when the UE is known but not attached, #12 in a tracking area this MME
-// does not serve.
+// A request that fails the integrity check from a UE this MME knows is
+// accepted after authentication and security mode control (§5.5.3.2.4,
+// reauth.go). Rejected (§5.5.3.2.5) with #9 when this MME has no context
+// for the GUTI, #10 when the UE is known but not attached, #12 in a
+// tracking area this MME does not serve.
 func (m *Machine) trackingAreaUpdateRequest(ev *nasEvent, msg *nas.TrackingAreaUpdateRequest) {
 	switch {
 	case m.s.Proc == ProcAttach:
@@ -35,10 +35,6 @@ func (m *Machine) trackingAreaUpdateRequest(ev *nasEvent, msg *nas.TrackingAreaU
 		return
 	case m.s.EMM != EMMRegistered:
 		m.tauReject(nas.EMMCauseImplicitlyDetached, "not_attached")
-		return
-	case m.sec == nil || !ev.integrity:
-		m.anomaly(ev, "TRACKING AREA UPDATE REQUEST not integrity protected with the current context")
-		m.tauReject(nas.EMMCauseUEIdentityCannotBeDerived, "integrity")
 		return
 	case !slices.Contains(m.cfg.TAIs, ev.loc.TAI):
 		m.tauReject(nas.EMMCauseTrackingAreaNotAllowed, "tai_not_served")
@@ -62,6 +58,18 @@ func (m *Machine) trackingAreaUpdateRequest(ev *nasEvent, msg *nas.TrackingAreaU
 	if d := msg.DRXParameter; d != nil {
 		m.s.DRX = []byte{d.SplitPGCycleCode, d.CNSpecificDRXCycle<<4 | d.NonDRXTimer | boolBit(d.SplitOnCCCH, 8)}
 	}
+	if m.sec == nil || !ev.integrity {
+		// TS 24.301 §5.5.3.2.4: authentication and security mode control
+		// first; tauAccept follows SECURITY MODE COMPLETE (reauth.go).
+		m.reauthenticate(ev, "TRACKING AREA UPDATE REQUEST")
+		return
+	}
+	m.tauAccept()
+}
+
+// tauAccept sends TRACKING AREA UPDATE ACCEPT with a new GUTI and TAI list
+// (TS 24.301 §5.5.3.2.4) for the TAU in progress, T3450.
+func (m *Machine) tauAccept() {
 	m.allocateGUTI()
 	status := m.bearerStatus()
 	acc := &nas.TrackingAreaUpdateAccept{
@@ -121,12 +129,14 @@ func (m *Machine) allocateGUTI() {
 }
 
 // bearerStatus is the EPS bearer context status IE of the bearers the MME
-// holds (TS 24.301 §9.9.2.1): the UE deactivates the others locally.
+// holds (TS 24.301 §9.9.2.1): the UE deactivates the others locally. A
+// bearer still being activated (BEARER CONTEXT ACTIVE PENDING: a Create
+// Bearer Request waiting for the paged UE) is not active yet.
 func (m *Machine) bearerStatus() nas.EPSBearerContextStatus {
 	var s nas.EPSBearerContextStatus
 	for _, p := range m.s.PDNs {
 		for _, b := range p.Bearers {
-			if b.EBI < 16 && b.State != BearerInactive {
+			if b.EBI < 16 && b.State != BearerInactive && b.State != BearerActivePending {
 				s |= 1 << b.EBI
 			}
 		}
