@@ -809,7 +809,9 @@ func appendHandover(e *enc, h *Handover) {
 	e.flag(h.DirectForwarding)
 }
 
-func decodeHandover(d *dec, h *Handover) {
+// decodeHandover decodes appendHandover's encoding; v3 says the record
+// is of version 3 or later (DirectForwarding present).
+func decodeHandover(d *dec, h *Handover, v3 bool) {
 	if !d.flag("handover") {
 		return
 	}
@@ -835,5 +837,7 @@ func decodeHandover(d *dec, h *Handover) {
 		d.fail("released E-RABs too long")
 	}
 	h.CapsMismatch = d.flag("capabilities mismatch")
-	h.DirectForwarding = d.flag("direct forwarding")
+	if v3 {
+		h.DirectForwarding = d.flag("direct forwarding")
+	}
 }

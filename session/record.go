@@ -21,7 +21,12 @@ import (
 //	   the GUTI reallocation policy, the TAU's active flag; timer T3413.
 //	   A version 1 record loads with these zero (no paging, no TAU).
 //	   (handover) the handover in progress (Subscriber.HO).
-const RecordVersion = 2
+//	3  bearers for an ECM-IDLE UE (issue #9): Subscriber.PagingDDN (the
+//	   paging was asked for by a Downlink Data Notification) and the
+//	   handover's DirectForwarding. A version 2 record loads with
+//	   DirectForwarding false and PagingDDN true if it was paging
+//	   (version 2 paged only for a Downlink Data Notification).
+const RecordVersion = 3
 
 // Subscriber is the record of one subscriber: everything the MME keeps
 // about a UE between events, stored at every step that changes it (docs/
@@ -381,7 +386,7 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	appendHandover(&e, &s.HO)
 	// v2 (issue #9, bearers)
 	appendBearersV2(&e, s)
-	// v2 (issue #9, bearers for an idle UE)
+	// v3 (issue #9, bearers for an idle UE)
 	e.flag(s.PagingDDN)
 	return e.b
 }
@@ -467,10 +472,18 @@ func UnmarshalRecord(b []byte) (*Subscriber, error) {
 func migrate(v uint8, body []byte) (*Subscriber, error) {
 	switch v {
 	case 1:
-		// v1 -> v2: the idle mode fields start zero (not paging, no TAU).
-		return decodeV1(body, false)
+		// v1 -> v3: the idle mode fields start zero (not paging, no TAU).
+		return decodeV1(body, 1)
 	case 2:
-		return decodeV1(body, true)
+		// v2 -> v3: a paging in progress was DDN-triggered (the only kind
+		// version 2 pages for); a handover has no direct forwarding.
+		s, err := decodeV1(body, 2)
+		if err == nil && s.PagingAttempts > 0 {
+			s.PagingDDN = true
+		}
+		return s, err
+	case 3:
+		return decodeV1(body, 3)
 	}
 	return nil, fmt.Errorf("%w: %d (this node reads up to %d)", ErrRecordVersion, v, RecordVersion)
 }
@@ -480,9 +493,10 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 // cannot make the decoder allocate much.
 const maxList = 64
 
-// decodeV1 decodes the version 1 fields and, if v2, the fields version 2
-// appended after them.
-func decodeV1(body []byte, v2 bool) (*Subscriber, error) {
+// decodeV1 decodes the version 1 fields and, for version v ≥ 2, the
+// fields each later version appended after them.
+func decodeV1(body []byte, v uint8) (*Subscriber, error) {
+	v2 := v >= 2
 	d := &dec{b: body}
 	s := &Subscriber{}
 	s.IMSI = d.str("IMSI")
@@ -575,10 +589,12 @@ func decodeV1(body []byte, v2 bool) (*Subscriber, error) {
 		s.TAUActive = d.flag("TAU active")
 		s.TAURelease = d.flag("TAU release")
 		// v2 (issue #9, handover)
-		decodeHandover(d, &s.HO)
+		decodeHandover(d, &s.HO, v >= 3)
 		// v2 (issue #9, bearers)
 		decodeBearersV2(d, s)
-		// v2 (issue #9, bearers for an idle UE)
+	}
+	if v >= 3 {
+		// v3 (issue #9, bearers for an idle UE)
 		s.PagingDDN = d.flag("paging for downlink data")
 	}
 	if d.err == nil && len(d.b) != 0 {
