@@ -144,6 +144,10 @@ type Config struct {
 	Logger *slog.Logger
 
 	keepInitParams bool // tests only: no INIT parameter filter
+	// afterHandshake, tests only, runs on an inbound handshake's goroutine
+	// between pion's handshake and the association's start (UDP mode): a
+	// test holds it to let the peer act inside that window.
+	afterHandshake func()
 }
 
 // DefaultConfig returns the production configuration: auto mode, S1AP port

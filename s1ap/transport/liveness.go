@@ -40,15 +40,24 @@ func (l *liveness) deadAfter() time.Duration {
 	return l.cfg.Timeout - 2*livenessTick(l.cfg)
 }
 
+// reached reports whether d, a span between two scans, has reached
+// threshold. Scan times are tick times with scheduling jitter, so a span
+// of n ticks may measure a little under n × tick: without the half-tick
+// tolerance a verdict due at 18 ticks (4.5 s) could come one tick later
+// (4.75 s, seen under load), leaving no room within Timeout to report it.
+func (l *liveness) reached(d, threshold time.Duration) bool {
+	return d >= threshold-livenessTick(l.cfg)/2
+}
+
 func (l *liveness) tick(now time.Time, heard bool) livenessAction {
 	if heard {
 		l.lastHeard = now
 	}
 	silent := now.Sub(l.lastHeard)
-	if silent >= l.deadAfter() {
+	if l.reached(silent, l.deadAfter()) {
 		return livenessDead
 	}
-	if silent >= l.cfg.Interval && now.Sub(l.lastProbe) >= l.cfg.Interval {
+	if l.reached(silent, l.cfg.Interval) && l.reached(now.Sub(l.lastProbe), l.cfg.Interval) {
 		l.lastProbe = now
 		return livenessProbe
 	}

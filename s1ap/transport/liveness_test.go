@@ -41,6 +41,22 @@ func TestLivenessDecisions(t *testing.T) {
 		t.Fatalf("declared dead %v after the last packet, want within (%v, %v]", dead, cfg.Timeout-2*tick, cfg.Timeout)
 	}
 
+	// Scan times jitter: the scan that heard the peer ran 3 ms late, the
+	// later ones on time, so 18 ticks of silence measure 4.497 s. The
+	// verdict still comes at the 18th tick, not one tick later.
+	l = newLiveness(cfg, t0)
+	heardAt := t0.Add(tick + 3*time.Millisecond)
+	l.tick(heardAt, true)
+	dead = 0
+	for now := t0.Add(2 * tick); dead == 0 && now.Sub(t0) < time.Minute; now = now.Add(tick) {
+		if l.tick(now, false) == livenessDead {
+			dead = now.Sub(heardAt)
+		}
+	}
+	if want := cfg.Timeout - 2*tick - 3*time.Millisecond; dead != want {
+		t.Fatalf("with jittered scans declared dead %v after the scan that heard the peer, want %v", dead, want)
+	}
+
 	// A peer heard at every probe is never declared dead.
 	l = newLiveness(cfg, t0)
 	heardNext := false

@@ -129,6 +129,9 @@ func (l *udpListener) handshake(w *wireConn) {
 		return
 	}
 	w.up.Store(true)
+	if e.cfg.afterHandshake != nil {
+		e.cfg.afterHandshake()
+	}
 	local := []netip.AddrPort{l.ln.Addr().(*net.UDPAddr).AddrPort()}
 	peer := []netip.AddrPort{w.RemoteAddr().(*net.UDPAddr).AddrPort()}
 	if _, err := e.startUDP(pa, w, l.h, local, peer); err != nil {
@@ -198,7 +201,8 @@ type udpBackend struct {
 	opened  int // streams [0, opened) are open; readers run on [0, in)
 	readers sync.WaitGroup
 
-	lv       liveness // owned by the endpoint's liveness scan
+	ending   atomic.Bool // pion's association was ending before every stream was opened
+	lv       liveness    // owned by the endpoint's liveness scan
 	reasonMu sync.Mutex
 	reason   error
 	dead     chan error    // size 1: liveness or a violation asks to abort
@@ -220,7 +224,16 @@ func (e *Endpoint) startUDP(pa *sctp.Association, w *wireConn, h Handler, local,
 	a.be = b
 	in, out := b.negotiated()
 	a.setStreams(in, out)
-	if err := b.openStreams(int(max(in, out))); err != nil {
+	if err := b.openStreams(int(max(in, out))); errors.Is(err, sctp.ErrAssociationClosed) {
+		// The peer began or completed SHUTDOWN (or sent ABORT) before this
+		// goroutine got here: pion had already acknowledged its DATA. The
+		// association existed, so it is reported (up, its messages, down
+		// with the reason) like any other; streams left unopened carry no
+		// sends (ErrAssociationDown) and the peer's are taken from pion's
+		// accept queue by drain.
+		b.ending.Store(true)
+		e.log.Debug("transport: association ended during its setup", "peer", peer, "err", err)
+	} else if err != nil {
 		pa.Abort("stream setup failed")
 		_ = pa.Close()
 		return nil, err
@@ -268,10 +281,14 @@ func (b *udpBackend) openStreams(n int) error {
 	return nil
 }
 
-// startReaders starts a reader on each stream in [from, to); b.mu held.
+// startReaders starts a reader on each open stream in [from, to); b.mu
+// held. A stream not opened (the association was ending, see startUDP)
+// gets its reader from drain if the peer used it.
 func (b *udpBackend) startReaders(from, to int) {
 	for i := from; i < to; i++ {
-		b.startReader(b.streams[i].Load())
+		if s := b.streams[i].Load(); s != nil {
+			b.startReader(s)
+		}
 	}
 }
 
@@ -401,6 +418,9 @@ func (b *udpBackend) send(stream uint16, ppid uint32, data []byte) error {
 	}
 	s := b.streams[stream].Load()
 	if s == nil {
+		if b.ending.Load() {
+			return fmt.Errorf("%w: ended during setup", ErrAssociationDown)
+		}
 		return fmt.Errorf("%w: %d not open", ErrInvalidStream, stream)
 	}
 	if _, err := s.WriteSCTP(data, sctp.PayloadProtocolIdentifier(ppid)); err != nil {

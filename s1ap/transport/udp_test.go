@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // TestPeerLossDetected: the path to a peer goes silent (a relay drops
@@ -293,4 +295,70 @@ func TestINITFlood(t *testing.T) {
 		t.Fatal("the established association is not the one left")
 	}
 
+}
+
+// TestPeerEndsDuringSetup: a peer completes its whole association (INIT to
+// SHUTDOWN COMPLETE, 200 messages) while the listener's goroutine is still
+// between pion's handshake and the association's start. pion acknowledged
+// that DATA, so the listener must still report EventUp, every message in
+// order, then EventDown with ErrShutdown: before the fix it reported
+// nothing and dropped the messages (the TestGracefulShutdown/udp flake of a
+// loaded CI run, where the handshake goroutine was simply late).
+func TestPeerEndsDuringSetup(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	defer open() // a failing test must not leave the handshake goroutine parked
+	p := newPairWith(t, ModeUDP, func(c *Config) { c.afterHandshake = func() { <-release } }, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, err := p.cli.Dial(ctx, p.srv.ListenAddrs(), p.cliRec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := range n {
+		if err := a.Send(uint16(i%4), S1APPPID, seqMsg(1, uint16(i%4), uint32(i/4))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(a.Err(), ErrShutdown) {
+		t.Fatalf("client down reason %v, want ErrShutdown", a.Err())
+	}
+	if got := p.srvRec.countNow(EventUp); got != 0 {
+		t.Fatalf("listener reported %d EventUp while its handshake goroutine was held", got)
+	}
+	open()
+	p.srvRec.waitFor(t, 5*time.Second, "server EventDown", func() bool { return p.srvRec.count(EventDown) == 1 })
+	if err := p.srvRec.eventsOf(EventDown)[0].Err; !errors.Is(err, ErrShutdown) {
+		t.Fatalf("server down reason %v, want ErrShutdown", err)
+	}
+	p.srvRec.mu.Lock()
+	kinds := make([]EventKind, len(p.srvRec.events))
+	for i, ev := range p.srvRec.events {
+		kinds[i] = ev.Kind
+	}
+	p.srvRec.mu.Unlock()
+	if !slices.Equal(kinds, []EventKind{EventUp, EventDown}) {
+		t.Fatalf("server events %v, want [up down]", kinds)
+	}
+	var oc orderChecker
+	msgs := p.srvRec.messages()
+	for _, m := range msgs {
+		oc.check(m.assoc, m.m)
+	}
+	if len(msgs) != n || len(oc.errs) > 0 {
+		t.Fatalf("server received %d of %d messages; order errors %v", len(msgs), n, oc.errs)
+	}
+	// The association was never sendable on the listener's side.
+	srvA := p.srvRec.eventsOf(EventUp)[0].Assoc
+	if err := srvA.Send(1, S1APPPID, []byte{1}); !errors.Is(err, ErrAssociationDown) {
+		t.Fatalf("send on the ended association: %v", err)
+	}
+	_ = p.cli.Close()
+	_ = p.srv.Close()
 }
