@@ -123,6 +123,7 @@ func (m *Machine) uplinkNAS(now time.Time, conn ConnID, loc Location, pdu []byte
 			m.touch()
 		}
 	}
+	m.heldAttachProven(ev) // recovery.go
 	m.dispatch(ev)
 }
 
