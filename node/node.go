@@ -160,6 +160,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		opt.Faults = supervision.NewFaultInjector(nil, nil)
 		n.opt.Faults = opt.Faults
 	}
+	// The random rate crashes a subscriber at most once per restart
+	// intensity period (the actors' default): it tests isolation and
+	// restart, and the UE's retry is not crashed again; quarantine is
+	// for keys that crash by themselves (or by faults.imsis, on purpose).
+	opt.Faults.SpareFor(supervision.DefaultPeriod)
 	workers := cfg.Actors.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
