@@ -74,6 +74,14 @@ func freePort(t *testing.T, network string) int {
 // restarted MME verifies the MAC with the NAS COUNTs it stored, and
 // authenticates nobody (no Authentication-Information-Request) — exactly
 // as many as the tester saw attached.
+//
+// The tester counts a UE attached when it sends ATTACH COMPLETE (TS 24.301
+// §5.5.1.2.4: the UE is then EMM-REGISTERED). The kill falls among
+// hundreds of attaches in flight, so some of those ATTACH COMPLETEs die
+// with the process: the restarted MME holds such an attach (its record has
+// ATTACH ACCEPT sent) and the UE's service request, verified with the
+// attach's context, completes it (session/recovery.go). Before that, each
+// of those UEs got SERVICE REJECT #10.
 func TestSIGKILLRestartServiceRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the lab as processes")
