@@ -205,8 +205,9 @@ func TestSIGKILLRestartServiceRequest(t *testing.T) {
 		t.Errorf("the restarted MME sent %v Authentication-Information-Requests, want none (no new authentication)", air)
 	}
 	// The restarted MME starts no attach (the tester's attaches ended with
-	// the kill): attaches it completed are those it held across the
-	// restart, proven by their UE's service request (session/recovery.go).
-	t.Logf("%d of %d UEs attached before the kill; %d service requests after the restart; %v held attaches completed by them",
+	// the kill): attaches it completed are those it recovered mid-way
+	// (session/recovery.go): held ones, completed by their UE's service
+	// request, and those whose ATTACH COMPLETE was stored, at recovery.
+	t.Logf("%d of %d UEs attached before the kill; %d service requests after the restart; %v attaches completed by the restarted MME",
 		att.Successes, ues, sr.Successes, m[`mme_procedure_successes_total{procedure="attach"}`])
 }
