@@ -123,7 +123,9 @@ func (m *Machine) uplinkNAS(now time.Time, conn ConnID, loc Location, pdu []byte
 			m.touch()
 		}
 	}
-	m.heldAttachProven(ev) // recovery.go
+	if m.heldAttachProven(ev) { // recovery.go
+		return
+	}
 	m.dispatch(ev)
 }
 

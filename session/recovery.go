@@ -1,6 +1,9 @@
 package session
 
-import "github.com/lte-mme/mme/nas"
+import (
+	"github.com/lte-mme/mme/nas"
+	"github.com/lte-mme/mme/s1ap"
+)
 
 // An attach whose ATTACH ACCEPT went out before a node restart.
 //
@@ -42,9 +45,9 @@ import "github.com/lte-mme/mme/nas"
 // SETUP RESPONSE was still missing) is completed at recovery: the UE is
 // registered and idle.
 //
-// A crash of one subscriber's step (Restarted) is not a restart: the
-// connection is still up and the attach fails as before (ATTACH REJECT
-// #17, the UE retries).
+// A crash of one subscriber's step (Restarted) reloads the same record and
+// loses the crashed event, which may have been the ATTACH COMPLETE: the
+// attach is held the same way, its connection released (restartAttach).
 
 // attachHeld reports whether the machine holds an attach across a node
 // restart: ATTACH ACCEPT sent, ATTACH COMPLETE not received, and T3450 not
@@ -59,27 +62,52 @@ func (m *Machine) attachHeld() bool {
 // recoverAttach runs at Recovered for an attach awaiting ATTACH COMPLETE
 // (or the INITIAL CONTEXT SETUP RESPONSE after it), with the connection
 // gone. It reports false when the attach is not in that phase.
-func (m *Machine) recoverAttach() bool {
+func (m *Machine) recoverAttach() bool { return m.holdAttach(false) }
+
+// restartAttach runs at Restarted (a crash of this subscriber's step, the
+// record reloaded) for an attach awaiting ATTACH COMPLETE: the crashed
+// event may have been the UE's ATTACH COMPLETE, or the INITIAL CONTEXT
+// SETUP RESPONSE the eNodeB sent before it, so the UE may be
+// EMM-REGISTERED already; an ATTACH REJECT (#17) would then be ignored by
+// the UE (TS 24.301 §7.4, not compatible with EMM-REGISTERED) and leave
+// it registered with an MME that is not. The connection, whose eNodeB
+// context the reloaded record may no longer match, is released and the
+// attach held as after a node restart; an ATTACH COMPLETE still arriving
+// on it completes the attach (heldAttachProven). It reports false when
+// the attach is not in that phase (the attach is then rejected).
+func (m *Machine) restartAttach() bool {
+	if m.attachHeld() && m.s.ECM == ECMIdle {
+		return true // held since a node restart; nothing to release
+	}
+	return m.holdAttach(true)
+}
+
+// holdAttach stops the attach's NAS and S1 timers and the connection
+// (released, or gone with the node), then holds the attach (mobile
+// reachable bounds the hold) or, when its ATTACH COMPLETE was stored,
+// completes it: the UE is registered; the eNodeB's answer is what is
+// missing, and the next service request sets the user plane up.
+func (m *Machine) holdAttach(release bool) bool {
 	if m.s.Proc != ProcAttach || m.s.Wait != WaitAttachComplete || len(m.s.PDNs) == 0 || m.sec == nil {
 		return false
 	}
 	m.stopNASTimers()
 	m.stopTimer(TS1Guard)
-	if m.s.Attach.Complete {
-		// ATTACH COMPLETE was stored: the UE is EMM-REGISTERED (the EMM
-		// state was set then); only the eNodeB's answer was missing, and
-		// the eNodeB is gone. Registered and idle; no Modify Bearer: the
-		// SGW gets the eNodeB F-TEID at the next service request.
+	complete := m.s.Attach.Complete
+	if complete {
+		// The EMM state was set to EMM-REGISTERED with ATTACH COMPLETE.
 		m.outcome(ProcAttach, true, "")
 		m.end()
 		m.s.Attach = AttachState{}
-		m.connectionGone() // starts mobile reachable (EMM-REGISTERED)
-		return true
 	}
-	m.connectionGone()
-	// Held: the UE's next request in EMM-REGISTERED completes it; without
-	// one, mobile reachable ends it.
-	m.startTimer(TMobileReachable)
+	if release {
+		m.releaseConnection(nasCause(s1ap.CauseNasUnspecified))
+	} else {
+		m.connectionGone() // starts mobile reachable when EMM-REGISTERED
+	}
+	if !complete {
+		m.startTimer(TMobileReachable)
+	}
 	return true
 }
 
@@ -122,23 +150,32 @@ func (m *Machine) heldAttachServiceRequest(pdu []byte) bool {
 
 // heldAttachProven runs before a NAS message is dispatched while an attach
 // is held: an integrity checked EXTENDED SERVICE REQUEST or TRACKING AREA
-// UPDATE REQUEST completes it (and goes to EMM-REGISTERED's handlers); an
-// ATTACH REQUEST, from a UE that never got ATTACH ACCEPT, aborts it
-// (PDN connection deleted) and is progressed as a new attach
-// (TS 24.301 §5.5.1.2.7 e: ATTACH ACCEPT cannot be resent on the new
+// UPDATE REQUEST completes it (and goes on to EMM-REGISTERED's handlers);
+// an integrity checked ATTACH COMPLETE accepting the default bearer, on
+// the connection a crash restart is releasing, completes it and is
+// consumed (true); an ATTACH REQUEST, from a UE that never got ATTACH
+// ACCEPT, aborts it (PDN connection deleted) and is progressed as a new
+// attach (TS 24.301 §5.5.1.2.7 e: ATTACH ACCEPT cannot be resent on a new
 // connection, which has no UE context in the eNodeB).
-func (m *Machine) heldAttachProven(ev *nasEvent) {
+func (m *Machine) heldAttachProven(ev *nasEvent) bool {
 	if !m.attachHeld() {
-		return
+		return false
 	}
-	switch ev.msg.(type) {
+	switch msg := ev.msg.(type) {
 	case *nas.ExtendedServiceRequest, *nas.TrackingAreaUpdateRequest:
 		if ev.integrity {
 			m.completeHeldAttach()
 		}
+	case *nas.AttachComplete:
+		esm, err := msg.ESMMessageContainer.Decode()
+		if _, ok := esm.(*nas.ActivateDefaultEPSBearerContextAccept); ok && err == nil && ev.integrity {
+			m.completeHeldAttach()
+			return true
+		}
 	case *nas.AttachRequest:
 		m.abortAttach("emm:superseded_by_new_attach_request", false)
 	}
+	return false
 }
 
 // heldAttachExpired ends a held attach when mobile reachable expires

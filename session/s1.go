@@ -265,6 +265,9 @@ func (m *Machine) restarted(e *Restarted) {
 	case ProcNone:
 		return
 	case ProcAttach:
+		if m.restartAttach() { // recovery.go
+			return
+		}
 		m.rejectAttach(nas.EMMCauseNetworkFailure, "restart:"+e.Reason, nil)
 	case ProcDetachUE, ProcDetachNetwork, ProcDetachImplicit:
 		// The detach completes locally: its SGW answers may be lost.
