@@ -53,7 +53,12 @@ func (w *worker) startAttach(ue uint32) {
 	}
 	c := w.connect(ue, useGUTI, s1ap.RRCEstablishmentCauseMoSignalling)
 	if c == nil {
+		// No signalling connection (no MME reachable, RRC CONNECTION
+		// REJECT under overload): TS 24.301 §5.5.1.2.6 a, the attempt
+		// fails like any other and the UE tries again after T3411 (T3402
+		// after five), rather than giving up for good.
 		u.emm = EMMDeregistered
+		w.afterAttachFailure(ue)
 		return
 	}
 	if useGUTI {

@@ -84,6 +84,11 @@ func (h *handler) Handle(worker int, key supervision.Key, ev any) {
 	}
 	ent := n.machine(w, key)
 	n.step(w, key, ent, sev)
+	if _, ok := sev.(*session.Recovered); ok {
+		// restore left this subscriber's timers to its recovered
+		// machine: those still running after the step (restore.go).
+		n.rearmTimers(key, ent)
+	}
 }
 
 // machine returns the key's machine: cached, loaded from the store, or new.

@@ -88,6 +88,10 @@ type Node struct {
 	admitLimit int
 	// recover are the keys restore found connected or in a procedure.
 	recover []supervision.Key
+	// recovered is closed once the recovery child has queued Recovered
+	// for every key of recover: S1 SETUP waits for it (restore.go).
+	recovered     chan struct{}
+	recoveredOnce sync.Once
 
 	faults *faultSwitch
 
@@ -109,7 +113,7 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, res: res, log: opt.Logger, opt: opt, reg: prometheus.NewRegistry()}
+	n := &Node{cfg: cfg, res: res, log: opt.Logger, opt: opt, reg: prometheus.NewRegistry(), recovered: make(chan struct{})}
 	n.scfg.Store(cfg.sessionConfig(res))
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.m = newMetrics(n.reg)
@@ -160,6 +164,11 @@ func New(cfg Config, opt Options) (_ *Node, err error) {
 		opt.Faults = supervision.NewFaultInjector(nil, nil)
 		n.opt.Faults = opt.Faults
 	}
+	// The random rate crashes a subscriber at most once per restart
+	// intensity period (the actors' default): it tests isolation and
+	// restart, and the UE's retry is not crashed again; quarantine is
+	// for keys that crash by themselves (or by faults.imsis, on purpose).
+	opt.Faults.SpareFor(supervision.DefaultPeriod)
 	workers := cfg.Actors.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)

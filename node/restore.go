@@ -31,12 +31,6 @@ func (n *Node) restore() error {
 				n.log.Warn("node: restore: S11 TEID not bound", "key", key, "err", err)
 			}
 		}
-		for id, d := range s.Deadlines {
-			if id == 0 || d.IsZero() {
-				continue
-			}
-			n.timers.Start(supervision.Key(key), uint8(id), max(0, d.Sub(now)))
-		}
 		if s.EMM == session.EMMRegistered {
 			n.m.attached.Inc()
 		}
@@ -44,7 +38,18 @@ func (n *Node) restore() error {
 			maxConn = uint32(s.Conn)
 		}
 		if s.ECM == session.ECMConnected || s.Proc != session.ProcNone || s.Releasing {
+			// Its timers are armed after its Recovered step (handler.go):
+			// an expiry must not reach a machine that still believes in
+			// its dead connection (an S1 guard would abort an attach that
+			// recovery holds).
 			n.recover = append(n.recover, supervision.Key(key))
+			return nil
+		}
+		for id, d := range s.Deadlines {
+			if id == 0 || d.IsZero() {
+				continue
+			}
+			n.timers.Start(supervision.Key(key), uint8(id), max(0, d.Sub(now)))
 		}
 		return nil
 	})
@@ -64,7 +69,12 @@ func (n *Node) restore() error {
 // the subscribers restore found connected or in a procedure (their S1
 // connections went down with the old process's associations; the
 // procedure in progress fails cleanly), then ends (transient child).
+// Until it has queued them all, S1 SETUP waits (waitRecovered): an eNodeB
+// sends UE messages only after S1 SETUP (TS 36.413 §8.7.3.1), so every
+// such subscriber's Recovered is in its mailbox before any of this run's
+// S1 messages, and a new connection is never taken for the dead one.
 func (n *Node) recoverConnected(ctx context.Context) error {
+	defer n.markRecovered()
 	keys := n.recover
 	n.recover = nil
 	now := time.Now()
@@ -89,6 +99,29 @@ func (n *Node) recoverConnected(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// markRecovered ends waitRecovered (once).
+func (n *Node) markRecovered() { n.recoveredOnce.Do(func() { close(n.recovered) }) }
+
+// recoveryWait bounds how long an S1 SETUP waits for the recovery child.
+const recoveryWait = 30 * time.Second
+
+// waitRecovered blocks (the association's reader) until the recovery child
+// queued every Recovered, at most recoveryWait.
+func (n *Node) waitRecovered() {
+	select {
+	case <-n.recovered:
+		return
+	default:
+	}
+	t := time.NewTimer(recoveryWait)
+	defer t.Stop()
+	select {
+	case <-n.recovered:
+	case <-t.C:
+		n.log.Warn("node: S1 SETUP answered before the restored subscribers were all recovered", "waited", recoveryWait)
+	}
 }
 
 // timerSender delivers timer expiries to the actors.

@@ -33,6 +33,7 @@ func (n *Node) s1Setup(e *enb, m *s1ap.S1SetupRequest) {
 		// those TAs get ATTACH REJECT #12 (TS 24.301 §5.5.1.2.5).
 		n.log.Warn("s1: eNodeB serves none of the configured TAIs", "enb", globalENBName(m.GlobalENBID))
 	}
+	n.waitRecovered() // restore.go: Recovered before this run's UE messages
 	e.mu.Lock()
 	again := e.setup
 	e.globalID = m.GlobalENBID

@@ -123,6 +123,9 @@ func (m *Machine) uplinkNAS(now time.Time, conn ConnID, loc Location, pdu []byte
 			m.touch()
 		}
 	}
+	if m.heldAttachProven(ev) { // recovery.go
+		return
+	}
 	m.dispatch(ev)
 }
 

@@ -222,6 +222,9 @@ func (m *Machine) timerExpired(e *TimerExpired) {
 		m.clearRetx()
 		m.detachNetworkDone(false)
 	case TMobileReachable:
+		if m.heldAttachExpired() { // recovery.go
+			return
+		}
 		// TS 24.301 §5.3.5: mobile reachable expired: the implicit detach
 		// timer starts (paging would be suppressed, TS 23.401 §4.3.5.2).
 		if m.s.EMM == EMMRegistered && m.s.ECM == ECMIdle {
@@ -270,6 +273,9 @@ func (m *Machine) restarted(e *Restarted) {
 	case ProcNone:
 		return
 	case ProcAttach:
+		if m.restartAttach() { // recovery.go
+			return
+		}
 		m.rejectAttach(nas.EMMCauseNetworkFailure, "restart:"+e.Reason, nil)
 	case ProcDetachUE, ProcDetachNetwork, ProcDetachImplicit:
 		// The detach completes locally: its SGW answers may be lost.
@@ -305,6 +311,10 @@ func (m *Machine) restarted(e *Restarted) {
 func (m *Machine) recovered() {
 	if m.s.ECM == ECMConnected {
 		m.stopTimer(TS1Guard)
+		if m.s.Proc == ProcAttach && m.recoverAttach() { // recovery.go
+			m.esmAbort("node_restart")
+			return
+		}
 		if m.s.Proc == ProcAttach {
 			m.stopNASTimers()
 			m.connectionGone()
@@ -320,6 +330,9 @@ func (m *Machine) recovered() {
 	switch m.s.Proc {
 	case ProcNone:
 	case ProcAttach:
+		if m.attachHeld() {
+			return // held since an earlier restart (recovery.go)
+		}
 		m.abortAttach("node_restart", false)
 	case ProcX2Handover, ProcS1Handover:
 		// The connections are gone with the S1 associations.

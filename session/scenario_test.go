@@ -106,6 +106,12 @@ func (w *world) run(d *datadriven.TestData) string {
 		} else {
 			esm, _ = nas.Encode(&nas.ActivateDefaultEPSBearerContextAccept{EBI: ebi})
 		}
+		if _, ok := a["lost"]; ok {
+			// Sent, but the MME never gets it (it dies first): the UE's
+			// uplink COUNT moves on all the same.
+			w.ue.uplink(&nas.AttachComplete{ESMMessageContainer: esm}, nas.IntegrityProtectedCiphered)
+			return "ue: ATTACH COMPLETE sent and lost"
+		}
 		w.uplink(&nas.AttachComplete{ESMMessageContainer: esm}, nas.IntegrityProtectedCiphered, &out)
 	case "ue-detach":
 		_, off := a["switch-off"]

@@ -15,6 +15,10 @@ import (
 // (TS 33.401 §7.2.6.2, A.3) and the bearers are set up again
 // (TS 23.401 §5.3.4.1).
 func (m *Machine) serviceRequest(ev *nasEvent, pdu []byte) {
+	if m.heldAttachServiceRequest(pdu) { // recovery.go
+		m.startService()
+		return
+	}
 	if !m.serviceAllowed(ev) {
 		return
 	}

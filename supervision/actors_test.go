@@ -550,3 +550,57 @@ func TestFaultInjectionSparseEvents(t *testing.T) {
 		t.Errorf("%d of 200 sparse events crashed at 100/s, want few", crashed)
 	}
 }
+
+// TestFaultInjectionSpare: with a constant rate, the few keys busy when the
+// load ebbs take every crash (a lone key's events at 1 kHz are crashed
+// about 100 times a second: a UE retrying alone never gets through, the
+// chaos flake of issue #8). SpareFor passes over a key the rate crashed:
+// once within the spell, again after it; other keys still take the rate.
+func TestFaultInjectionSpare(t *testing.T) {
+	run := func(spare time.Duration, keys int) (perKey map[Key]int, total int) {
+		clk := NewFakeClock(time.Unix(0, 0))
+		fi := NewFaultInjector(clk, rand.New(rand.NewPCG(5, 5)))
+		fi.SetRate(100)
+		fi.SpareFor(spare)
+		perKey = map[Key]int{}
+		for i := 0; i < 2000; i++ { // 2 s of events, one per ms
+			clk.Advance(time.Millisecond)
+			k := Key(i % keys)
+			if fi.shouldCrash(k) {
+				perKey[k]++
+				total++
+			}
+		}
+		return perKey, total
+	}
+	if m, n := run(0, 1); n < 100 {
+		t.Errorf("without a spell, a lone key was crashed %d times in 2 s at 100/s (%v), want about 200", n, m)
+	}
+	if m, n := run(5*time.Minute, 1); n != 1 {
+		t.Errorf("with a 5 min spell, a lone key was crashed %d times (%v), want once", n, m)
+	}
+	m, n := run(5*time.Minute, 1000)
+	if n < 100 {
+		t.Errorf("with a 5 min spell over 1,000 keys: %d crashes in 2 s at 100/s", n)
+	}
+	for k, c := range m {
+		if c > 1 {
+			t.Errorf("key %d crashed %d times within its spell", k, c)
+		}
+	}
+	// The spell ends.
+	clk := NewFakeClock(time.Unix(0, 0))
+	fi := NewFaultInjector(clk, rand.New(rand.NewPCG(9, 9)))
+	fi.SetRate(1000)
+	fi.SpareFor(time.Second)
+	crashed := 0
+	for i := 0; i < 3000; i++ { // 3 s, one event per ms, all of key 7
+		clk.Advance(time.Millisecond)
+		if fi.shouldCrash(7) {
+			crashed++
+		}
+	}
+	if crashed < 2 || crashed > 3 {
+		t.Errorf("a lone key with a 1 s spell over 3 s: crashed %d times, want 2 or 3", crashed)
+	}
+}

@@ -36,6 +36,19 @@ type FaultInjector struct {
 	next  time.Time
 	rng   *rand.Rand
 	clock Clock
+
+	// spare: a key the random rate crashed is not chosen by the rate
+	// again for this long (SpareFor); spared holds those keys with the end
+	// of their spell, expires the same in order (the ends only grow).
+	spare   time.Duration
+	spared  map[Key]time.Time
+	expires []sparedKey
+	head    int // expires[:head] are spent
+}
+
+type sparedKey struct {
+	key   Key
+	until time.Time
 }
 
 // NewFaultInjector returns a disarmed injector. clock paces the random crash
@@ -77,6 +90,25 @@ func (f *FaultInjector) SetRate(perSecond float64) {
 		f.next = f.clock.Now().Add(f.gapLocked())
 	}
 	f.armed.Store(f.rate > 0 || len(f.keys) > 0)
+}
+
+// SpareFor makes the random rate pass over a key it crashed for d
+// afterwards (0, the default: never). A node sets it to its actors'
+// restart-intensity period, so that the random rate never crashes one
+// subscriber twice within that period: it exercises crash isolation and
+// restart, not quarantine (CrashKey does that on purpose). Without it, a
+// constant rate concentrates on whatever few keys are busy when the load
+// ebbs (the tail of a load, a stall): a lone UE's every retry is crashed,
+// and after five failed attempts the UE backs off for T3402 (12 minutes,
+// TS 24.301 §5.5.1.2.6), or its key is quarantined. The memory is bounded
+// by the rate times d (at most 500/s × 5 min: 150,000 keys).
+func (f *FaultInjector) SpareFor(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.spare = max(0, d)
+	if f.spare == 0 {
+		f.spared, f.expires, f.head = nil, nil, 0
+	}
 }
 
 // Rate returns the configured random crash rate (crashes per second).
@@ -149,10 +181,54 @@ func (f *FaultInjector) shouldCrash(key Key) bool {
 			// comes more than one mean gap (1/rate) late: then the instant
 			// is dropped. Without that, events sparser than the rate
 			// (a quiet node, a UE's retransmissions) would all crash.
+			//
+			// A key spared after an earlier random crash (SpareFor) leaves
+			// the instant due for the next other key's event.
+			if f.sparedLocked(key, now) {
+				return false
+			}
 			late := now.Sub(f.next)
 			f.next = now.Add(f.gapLocked())
-			return late <= time.Duration(float64(time.Second)/f.rate)
+			if late > time.Duration(float64(time.Second)/f.rate) {
+				return false
+			}
+			f.spareLocked(key, now)
+			return true
 		}
 	}
 	return false
+}
+
+// sparedLocked reports whether the random rate passes over key now
+// (SpareFor), forgetting the spells that ended.
+func (f *FaultInjector) sparedLocked(key Key, now time.Time) bool {
+	if f.spare == 0 {
+		return false
+	}
+	for f.head < len(f.expires) && !now.Before(f.expires[f.head].until) {
+		if e := f.expires[f.head]; f.spared[e.key].Equal(e.until) {
+			delete(f.spared, e.key)
+		}
+		f.head++
+	}
+	if f.head > 0 && f.head >= len(f.expires)/2 {
+		// Compact once half is spent: amortised O(1) per spell.
+		f.expires = append(f.expires[:0], f.expires[f.head:]...)
+		f.head = 0
+	}
+	until, ok := f.spared[key]
+	return ok && now.Before(until)
+}
+
+// spareLocked starts key's spell after a random crash.
+func (f *FaultInjector) spareLocked(key Key, now time.Time) {
+	if f.spare == 0 {
+		return
+	}
+	if f.spared == nil {
+		f.spared = make(map[Key]time.Time)
+	}
+	until := now.Add(f.spare)
+	f.spared[key] = until
+	f.expires = append(f.expires, sparedKey{key: key, until: until})
 }
