@@ -165,7 +165,7 @@ func (m *Machine) Step(ev Event) error {
 		m.restarted(e)
 		return nil
 	case *Recovered:
-		m.recovered()
+		m.recovered(e)
 		return nil
 	case hoEvent:
 		m.handoverEvent(e)

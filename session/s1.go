@@ -308,7 +308,8 @@ func (m *Machine) restarted(e *Restarted) {
 // recovered: the node restarted and loaded this record. The S1
 // associations are new, so the connection is gone; a procedure in progress
 // fails without signalling; an attached UE stays attached and idle.
-func (m *Machine) recovered() {
+func (m *Machine) recovered(e *Recovered) {
+	m.skipDownlinkCount(e)
 	if m.s.ECM == ECMConnected {
 		m.stopTimer(TS1Guard)
 		if m.s.Proc == ProcAttach && m.recoverAttach() { // recovery.go
@@ -354,4 +355,30 @@ func (m *Machine) recovered() {
 		m.outcome(p, false, "node_restart")
 		m.end()
 	}
+}
+
+// RecoveryCountSkip is how far the downlink NAS COUNT skips ahead when a
+// record is recovered (node restart, takeover by a pool peer): a record
+// may lag the COUNTs its last owner used (a replica behind the primary),
+// and a COUNT must never be used twice with the same key (TS 33.401
+// §7.2.4.1; DESIGN.md "NAS COUNTs never go back"). On one node write
+// before speak already stores every COUNT before it is sent; the margin
+// covers a replica's lag. The UE accepts a jump below 256 (TS 24.301
+// §4.4.3.1 estimation from the 8-bit sequence number), so the margin
+// leaves most of that window for messages the UE itself missed.
+const RecoveryCountSkip = 32
+
+// skipDownlinkCount advances the stored context's downlink COUNT by
+// RecoveryCountSkip; a context whose COUNT would wrap keeps it (the next
+// downlink message then fails to protect and the UE re-authenticates).
+func (m *Machine) skipDownlinkCount(e *Recovered) {
+	if m.sec == nil {
+		return
+	}
+	if err := m.sec.SkipTx(RecoveryCountSkip); err != nil {
+		m.anomaly(e, "NAS COUNT not skipped: "+err.Error())
+		return
+	}
+	m.syncSecurity()
+	m.touch()
 }
