@@ -30,7 +30,10 @@ import (
 //	   handover's Container (kept while the SGW creates the forwarding
 //	   tunnels, Wait WaitHOForwarding) and IndirectForwarding (the SGW
 //	   holds tunnels to delete at the end). A version 3 record loads with
-//	   both zero: its handover used no indirect forwarding.
+//	   both zero: its handover used no indirect forwarding. (bearers)
+//	   ESMTransaction.Modified, the further bearers of an Update Bearer
+//	   Request with several; a version 3 record loads with none (version 3
+//	   modified one bearer per request).
 const RecordVersion = 4
 
 // Subscriber is the record of one subscriber: everything the MME keeps
@@ -393,6 +396,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	appendBearersV2(&e, s)
 	// v3 (issue #9, bearers for an idle UE)
 	e.flag(s.PagingDDN)
+	// v4 (issue #9, Update Bearer Request with several bearers)
+	appendESMV4(&e, &s.ESM)
 	return e.b
 }
 
@@ -604,6 +609,10 @@ func decodeV1(body []byte, v uint8) (*Subscriber, error) {
 	if v >= 3 {
 		// v3 (issue #9, bearers for an idle UE)
 		s.PagingDDN = d.flag("paging for downlink data")
+	}
+	if v >= 4 {
+		// v4 (issue #9, Update Bearer Request with several bearers)
+		decodeESMV4(d, &s.ESM)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))

@@ -952,6 +952,73 @@ func (e *Emulator) UpdateBearer(ctx context.Context, imsi string, ebi uint8, qos
 	return nil
 }
 
+// BearerUpdate is one bearer context of UpdateBearers: the EBI and its new
+// QoS (zero: unchanged).
+type BearerUpdate struct {
+	EBI uint8
+	QoS gtp.BearerQoS
+}
+
+// UpdateBearers starts a network-initiated modification of several bearers
+// of one PDN connection (TS 23.401 §5.4.2.1): one Update Bearer Request
+// with a bearer context per update (TS 29.274 §7.2.15) and the APN-AMBR
+// (ambr, or unchanged). It returns the MME's answer: the message cause and
+// each bearer's cause (TS 29.274 §7.2.16); the accepted bearers take their
+// new QoS. An EBI the emulator does not know is sent all the same (the MME
+// answers it "Context not found").
+func (e *Emulator) UpdateBearers(ctx context.Context, imsi string, ups []BearerUpdate, ambr *gtp.AMBR) (*gtp.UpdateBearerResponse, error) {
+	e.mu.Lock()
+	ue := e.byIMSI[imsi]
+	if ue == nil || len(ups) == 0 {
+		e.mu.Unlock()
+		return nil, ErrNoUE
+	}
+	var pdn *PDN
+	for _, u := range ups {
+		if p, _ := ue.bearer(u.EBI); p != nil && pdn == nil {
+			pdn = p
+		}
+	}
+	if pdn == nil {
+		e.mu.Unlock()
+		return nil, ErrNoBearer
+	}
+	newAMBR := pdn.AMBR
+	if ambr != nil {
+		newAMBR = *ambr
+	}
+	to, teid, key := ue.MME, ue.MMETEID, ue.Key
+	e.count("update_bearer")
+	e.mu.Unlock()
+	req := &gtp.UpdateBearerRequest{AMBR: newAMBR}
+	for _, u := range ups {
+		req.BearerContexts = append(req.BearerContexts, gtp.BearerContext{EBI: u.EBI, BearerQoS: u.QoS})
+	}
+	resp, err := e.request(ctx, to, teid, req)
+	if err != nil {
+		return nil, err
+	}
+	r := resp.(*gtp.UpdateBearerResponse)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ue = e.ues[key]; ue != nil && r.Cause.Accepted() {
+		for _, bc := range r.BearerContexts {
+			if !bc.Cause.Accepted() {
+				continue
+			}
+			for _, u := range ups {
+				if p, b := ue.bearer(bc.EBI); b != nil && u.EBI == bc.EBI {
+					p.AMBR = newAMBR
+					if !u.QoS.IsZero() {
+						b.QoS = u.QoS
+					}
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
 // DeleteBearer starts a network-initiated bearer deactivation (TS 23.401
 // §5.4.4.1): a dedicated bearer by EBI, or the whole PDN connection when
 // ebi is its default bearer (Linked EBI).

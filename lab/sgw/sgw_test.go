@@ -483,3 +483,40 @@ func TestIndirectDataForwarding(t *testing.T) {
 		t.Fatalf("counted %d", n)
 	}
 }
+
+// UpdateBearers sends one Update Bearer Request with a bearer context per
+// bearer and applies the QoS of those the MME accepted.
+func TestUpdateBearers(t *testing.T) {
+	emu := newEmulator(t, Config{})
+	mme := newFakeMME(t, s11.Config{})
+	const imsi = "001010000000044"
+	if _, err := mme.ep.RequestSync(ctx(t), emu.Addr(), 0, mme.csr(imsi, emu.Addr(), gtp.PDNTypeIPv4)); err != nil {
+		t.Fatal(err)
+	}
+	ebi, err := emu.CreateBearer(ctx(t), imsi, BearerRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := gtp.BearerQoS{QCI: 3, ARP: gtp.ARP{PL: 4}, MBRUplink: 64, MBRDownlink: 64, GBRUplink: 32, GBRDownlink: 32}
+	r, err := emu.UpdateBearers(ctx(t), imsi, []BearerUpdate{{EBI: 5}, {EBI: ebi, QoS: q}}, &gtp.AMBR{Uplink: 7, Downlink: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Cause.Accepted() || len(r.BearerContexts) != 2 {
+		t.Fatalf("response %+v", r)
+	}
+	in := <-mme.inbox
+	for in.Header.Type != gtp.TypeUpdateBearerRequest {
+		in = <-mme.inbox
+	}
+	if req := in.Msg.(*gtp.UpdateBearerRequest); len(req.BearerContexts) != 2 || req.BearerContexts[1].EBI != ebi || req.AMBR.Uplink != 7 {
+		t.Fatalf("request %+v", req)
+	}
+	ue, _ := emu.UE(imsi)
+	if b := ue.PDNs[5].Bearers[ebi]; b.QoS != q || ue.PDNs[5].AMBR != (gtp.AMBR{Uplink: 7, Downlink: 8}) {
+		t.Fatalf("bearer %+v, AMBR %+v", b.QoS, ue.PDNs[5].AMBR)
+	}
+	if _, err := emu.UpdateBearers(ctx(t), imsi, []BearerUpdate{{EBI: 14}}, nil); err != ErrNoBearer {
+		t.Fatalf("unknown bearers only: %v", err)
+	}
+}
