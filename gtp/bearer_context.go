@@ -18,8 +18,12 @@ type BearerContext struct {
 	S1USGWFTEID    FTEID // S1-U SGW GTP-U F-TEID
 	S5S8USGWFTEID  FTEID // S5/S8-U SGW GTP-U F-TEID
 	S5S8UPGWFTEID  FTEID // S5/S8-U PGW GTP-U F-TEID
-	BearerQoS      BearerQoS
-	ChargingID     uint32 // 0 means absent
+	// Indirect data forwarding tunnels (TS 29.274 Tables 7.2.18-2 and
+	// 7.2.19-2): the target eNodeB's and the SGW's, downlink and uplink.
+	ENBDLForwardingFTEID, ENBULForwardingFTEID FTEID
+	SGWDLForwardingFTEID, SGWULForwardingFTEID FTEID
+	BearerQoS                                  BearerQoS
+	ChargingID                                 uint32 // 0 means absent
 	// BearerFlags is the Bearer Flags octet (TS 29.274 §8.32); nil means absent.
 	BearerFlags *uint8
 	// PCO is the value part of the Protocol Configuration Options (TS 24.008
@@ -39,6 +43,10 @@ func s1uENB(b *BearerContext) *FTEID   { return &b.S1UENodeBFTEID }
 func s1uSGW(b *BearerContext) *FTEID   { return &b.S1USGWFTEID }
 func s5s8uSGW(b *BearerContext) *FTEID { return &b.S5S8USGWFTEID }
 func s5s8uPGW(b *BearerContext) *FTEID { return &b.S5S8UPGWFTEID }
+func enbDLFwd(b *BearerContext) *FTEID { return &b.ENBDLForwardingFTEID }
+func enbULFwd(b *BearerContext) *FTEID { return &b.ENBULForwardingFTEID }
+func sgwDLFwd(b *BearerContext) *FTEID { return &b.SGWDLForwardingFTEID }
+func sgwULFwd(b *BearerContext) *FTEID { return &b.SGWULForwardingFTEID }
 
 // bcSchema is one "Bearer Context within <message>" table (TS 29.274 §7).
 type bcSchema struct {
@@ -210,6 +218,18 @@ var (
 	bcEBICause = newBCSchema(bcSchema{cause: mandatory})
 	// Table 7.2.10.2-2: Bearer Context within Delete Bearer Response.
 	bcDBResp = newBCSchema(bcSchema{cause: mandatory, pco: conditional})
+	// Table 7.2.18-2: Bearer Context within Create Indirect Data
+	// Forwarding Tunnel Request (eNodeB DL: instance 0, SGW DL: 1, eNodeB
+	// UL: 4, SGW UL: 5; the SGSN and RNC instances 2-3 are not S11's).
+	bcCIDFTReq = newBCSchema(bcSchema{fteids: []bcFTEIDSlot{
+		{0, conditional, enbDLFwd}, {1, conditional, sgwDLFwd}, {4, conditional, enbULFwd}, {5, conditional, sgwULFwd},
+	}})
+	// Table 7.2.19-2: Bearer Context within Create Indirect Data
+	// Forwarding Tunnel Response (S1-U SGW F-TEID for DL data forwarding:
+	// instance 0; S1-U SGW F-TEID for UL data forwarding: 4).
+	bcCIDFTResp = newBCSchema(bcSchema{cause: mandatory, fteids: []bcFTEIDSlot{
+		{0, conditional, sgwDLFwd}, {4, conditional, sgwULFwd},
+	}})
 	// Table 7.2.17.1-2: Bearer Context within Delete Bearer Command.
 	bcDBCmd = newBCSchema(bcSchema{flags: conditional})
 )

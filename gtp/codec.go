@@ -242,6 +242,14 @@ func newMessage(t MessageType) decodable {
 		return &DeleteBearerCommand{}
 	case TypeDeleteBearerFailureIndication:
 		return &DeleteBearerFailureIndication{}
+	case TypeCreateIndirectDataForwardingTunnelRequest:
+		return &CreateIndirectDataForwardingTunnelRequest{}
+	case TypeCreateIndirectDataForwardingTunnelResponse:
+		return &CreateIndirectDataForwardingTunnelResponse{}
+	case TypeDeleteIndirectDataForwardingTunnelRequest:
+		return &DeleteIndirectDataForwardingTunnelRequest{}
+	case TypeDeleteIndirectDataForwardingTunnelResponse:
+		return &DeleteIndirectDataForwardingTunnelResponse{}
 	}
 	return nil
 }

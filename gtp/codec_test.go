@@ -25,6 +25,9 @@ var (
 	tft    = []byte{0x21, 0x10, 0x01, 0x0e, 0x30, 0x11, 0x10, 0xac, 0x16, 0x00, 0x14, 0xff, 0xff, 0xff, 0xff, 0x50, 0xc1, 0x33}
 )
 
+// fwdOf is f on forwarding interface i.
+func fwdOf(f FTEID, i InterfaceType) FTEID { f.Interface = i; return f }
+
 // fullMessages holds one fully populated value of every message type.
 func fullMessages() []Message {
 	tz := &UETimeZone{TimeZone: 0x40, DaylightSaving: 1}
@@ -102,6 +105,19 @@ func fullMessages() []Message {
 			BearerContexts: []BearerContext{{EBI: 6, Cause: Cause{Value: CauseContextNotFound}}}, Recovery: u8(2)},
 		&DeleteBearerFailureIndication{Cause: Cause{Value: CauseMandatoryIEMissing,
 			Offending: IEID{IEBearerContext, 0}, HasOffending: true}},
+		&CreateIndirectDataForwardingTunnelRequest{IMSI: "001010123456789", MEI: "3534900698733190",
+			Indication: []byte{0, 0, 0}, SenderFTEID: mmeS11, Recovery: u8(3),
+			BearerContexts: []BearerContext{
+				{EBI: 5, ENBDLForwardingFTEID: fwdOf(enbU, IfENodeBDLForwarding), ENBULForwardingFTEID: fwdOf(enbU, IfENodeBULForwarding)},
+				{EBI: 6, ENBDLForwardingFTEID: fwdOf(enbU, IfENodeBDLForwarding)}}},
+		&CreateIndirectDataForwardingTunnelResponse{Cause: Cause{Value: CauseRequestAccepted}, SenderFTEID: sgwS11, Recovery: u8(4),
+			BearerContexts: []BearerContext{
+				{EBI: 5, Cause: Cause{Value: CauseRequestAccepted}, SGWDLForwardingFTEID: fwdOf(sgwU, IfSGWDLForwarding),
+					SGWULForwardingFTEID: fwdOf(sgwU, IfSGWULForwarding)},
+				{EBI: 6, Cause: Cause{Value: CauseNoResourcesAvailable}}}},
+		&CreateIndirectDataForwardingTunnelResponse{Cause: Cause{Value: CauseDataForwardingNotSupported}},
+		&DeleteIndirectDataForwardingTunnelRequest{},
+		&DeleteIndirectDataForwardingTunnelResponse{Cause: Cause{Value: CauseRequestAccepted}, Recovery: u8(5)},
 	}
 }
 

@@ -31,5 +31,6 @@
 // Indication, Create Session, Modify Bearer, Delete Session and Release
 // Access Bearers Request/Response, Downlink Data Notification with its
 // Acknowledge and Failure Indication, Create, Update and Delete Bearer
-// Request/Response, Delete Bearer Command and Failure Indication.
+// Request/Response, Delete Bearer Command and Failure Indication, Create and
+// Delete Indirect Data Forwarding Tunnel Request/Response.
 package gtp

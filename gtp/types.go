@@ -405,6 +405,7 @@ const (
 	CauseCollisionWithNetworkInitiatedRequest   CauseValue = 101
 	CauseUnableToPageUEDueToSuspension          CauseValue = 102
 	CauseConditionalIEMissing                   CauseValue = 103
+	CauseDataForwardingNotSupported             CauseValue = 106
 	CauseAPNRestrictionTypeIncompatible         CauseValue = 104
 	CauseInvalidPeer                            CauseValue = 109
 	CauseTemporarilyRejectedDueToMobility       CauseValue = 110
@@ -470,6 +471,7 @@ var causeNames = map[CauseValue]string{
 	CauseCollisionWithNetworkInitiatedRequest:   "Collision with network initiated request",
 	CauseUnableToPageUEDueToSuspension:          "Unable to page UE due to Suspension",
 	CauseConditionalIEMissing:                   "Conditional IE missing",
+	CauseDataForwardingNotSupported:             "Data forwarding not supported",
 	CauseAPNRestrictionTypeIncompatible:         "APN Restriction type Incompatible with currently active PDN connection",
 	CauseInvalidPeer:                            "Invalid peer",
 	CauseTemporarilyRejectedDueToMobility:       "Temporarily rejected due to handover/TAU/RAU procedure in progress",
@@ -508,6 +510,11 @@ const (
 	IfS5S8PGWGTPC  InterfaceType = 7  // S5/S8 PGW GTP-C
 	IfS11MMEGTPC   InterfaceType = 10 // S11 MME GTP-C
 	IfS11S4SGWGTPC InterfaceType = 11 // S11/S4 SGW GTP-C
+	// Data forwarding interfaces (indirect forwarding, TS 29.274 §7.2.18).
+	IfENodeBDLForwarding InterfaceType = 19 // eNodeB GTP-U interface for DL data forwarding
+	IfENodeBULForwarding InterfaceType = 20 // eNodeB GTP-U interface for UL data forwarding
+	IfSGWDLForwarding    InterfaceType = 23 // SGW/UPF GTP-U interface for DL data forwarding
+	IfSGWULForwarding    InterfaceType = 28 // SGW GTP-U interface for UL data forwarding
 )
 
 // RATType is the RAT Type IE value (TS 29.274 §8.17, Table 8.17-1).
@@ -574,6 +581,8 @@ var interfaceNames = map[InterfaceType]string{
 	IfS1UENodeB: "S1-U eNodeB GTP-U", IfS1USGW: "S1-U SGW GTP-U", IfS5S8SGWGTPU: "S5/S8 SGW GTP-U",
 	IfS5S8PGWGTPU: "S5/S8 PGW GTP-U", IfS5S8SGWGTPC: "S5/S8 SGW GTP-C", IfS5S8PGWGTPC: "S5/S8 PGW GTP-C",
 	IfS11MMEGTPC: "S11 MME GTP-C", IfS11S4SGWGTPC: "S11/S4 SGW GTP-C",
+	IfENodeBDLForwarding: "eNodeB GTP-U for DL data forwarding", IfENodeBULForwarding: "eNodeB GTP-U for UL data forwarding",
+	IfSGWDLForwarding: "SGW GTP-U for DL data forwarding", IfSGWULForwarding: "SGW GTP-U for UL data forwarding",
 }
 
 // String returns the TS 29.274 Table 8.22-1 name of the interface type.

@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -502,5 +503,116 @@ func TestUEContextModificationAMBR(t *testing.T) {
 	})
 	if v := l.subscriber(u.imsi); v.EMM != "EMM-REGISTERED" {
 		t.Errorf("after the failure: %s", v.EMM)
+	}
+}
+
+// TestUpdateBearerSeveralBearers: TS 23.401 §5.4.2.1, TS 29.274
+// §7.2.15-16 over real sockets: an Update Bearer Request naming two
+// dedicated bearers and one the UE does not have: one E-RAB MODIFY REQUEST
+// with both E-RABs, each with its own MODIFY EPS BEARER CONTEXT REQUEST
+// (PTI 0); the UE accepts one and rejects the other: Update Bearer Response
+// "accepted partially" with each bearer's cause. Then the same for an
+// ECM-IDLE UE: paged first, both modified after its service request.
+func TestUpdateBearerSeveralBearers(t *testing.T) {
+	l := newLab(t, nil)
+	u := l.newUE(l.newENB(1), 1)
+	u.attach()
+	var ebis []uint8
+	for range 2 {
+		done := createBearer(l, u.imsi)
+		ebis = append(ebis, u.activateDedicated(true))
+		if err := wait(t, done); err != nil {
+			t.Fatalf("Create Bearer: %v", err)
+		}
+	}
+	qos := func(qci uint8) gtp.BearerQoS {
+		return gtp.BearerQoS{QCI: qci, ARP: gtp.ARP{PL: 3}, MBRUplink: 256, MBRDownlink: 256, GBRUplink: 128, GBRDownlink: 128}
+	}
+	type result struct {
+		r   *gtp.UpdateBearerResponse
+		err error
+	}
+	update := func(qci uint8, extra ...uint8) <-chan result {
+		ups := []sgw.BearerUpdate{{EBI: ebis[0], QoS: qos(qci)}, {EBI: ebis[1], QoS: qos(qci)}}
+		for _, e := range extra {
+			ups = append(ups, sgw.BearerUpdate{EBI: e, QoS: qos(qci)})
+		}
+		c := make(chan result, 1)
+		go func() {
+			r, err := l.sgw.UpdateBearers(context.Background(), u.imsi, ups, nil)
+			c <- result{r, err}
+		}()
+		return c
+	}
+	// modify takes the E-RAB MODIFY REQUEST: both E-RABs, a MODIFY EPS
+	// BEARER CONTEXT REQUEST each (decoded in order: their NAS COUNTs).
+	modify := func(qci uint8) []*nas.ModifyEPSBearerContextRequest {
+		t.Helper()
+		mod, ok := u.enb.recv(u.enbID).(*s1ap.ERABModifyRequest)
+		if !ok || len(mod.ERABToBeModifiedListBearerModReq) != 2 {
+			t.Fatalf("want E-RAB MODIFY REQUEST with two E-RABs, got %+v", mod)
+		}
+		var out []*nas.ModifyEPSBearerContextRequest
+		for i, it := range mod.ERABToBeModifiedListBearerModReq {
+			req, ok := u.decodeNAS(it.NASPDU).(*nas.ModifyEPSBearerContextRequest)
+			if !ok || req.EBI != ebis[i] || uint8(it.ERABID) != ebis[i] || req.PTI != 0 || req.NewEPSQoS == nil ||
+				req.NewEPSQoS.QCI != qci || uint8(it.ERABLevelQoSParameters.QCI) != qci {
+				t.Fatalf("E-RAB %d: %+v with %+v", i, it, req)
+			}
+			out = append(out, req)
+		}
+		u.enb.send(1, &s1ap.ERABModifyResponse{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
+			ERABModifyListBearerModRes: s1ap.Some(s1ap.ERABModifyListBearerModRes{{ERABID: s1ap.ERABID(ebis[0])}, {ERABID: s1ap.ERABID(ebis[1])}})})
+		return out
+	}
+	causes := func(r *gtp.UpdateBearerResponse) map[uint8]gtp.CauseValue {
+		m := map[uint8]gtp.CauseValue{}
+		for _, bc := range r.BearerContexts {
+			m[bc.EBI] = bc.Cause.Value
+		}
+		return m
+	}
+
+	done := update(2, 14)
+	reqs := modify(2)
+	u.uplink(&nas.ModifyEPSBearerContextAccept{EBI: reqs[0].EBI, PTI: reqs[0].PTI}, nas.IntegrityProtectedCiphered)
+	u.uplink(&nas.ModifyEPSBearerContextReject{EBI: reqs[1].EBI, PTI: reqs[1].PTI, ESMCause: nas.ESMCauseRequestRejectedUnspecified},
+		nas.IntegrityProtectedCiphered)
+	res := <-done
+	if res.err != nil {
+		t.Fatalf("Update Bearer: %v", res.err)
+	}
+	want := map[uint8]gtp.CauseValue{ebis[0]: gtp.CauseRequestAccepted, ebis[1]: gtp.CauseUERefuses, 14: gtp.CauseContextNotFound}
+	if res.r.Cause.Value != gtp.CauseRequestAcceptedPartially || !reflect.DeepEqual(causes(res.r), want) {
+		t.Fatalf("Update Bearer Response cause %v bearers %v, want #17 and %v", res.r.Cause.Value, causes(res.r), want)
+	}
+	if b, _ := sgwBearer(l, u.imsi, ebis[0]); b.QoS.QCI != 2 {
+		t.Errorf("accepted bearer has QCI %d", b.QoS.QCI)
+	}
+	if b, _ := sgwBearer(l, u.imsi, ebis[1]); b.QoS.QCI != 1 {
+		t.Errorf("refused bearer has QCI %d", b.QoS.QCI)
+	}
+
+	// ECM-IDLE: paging, then both modifications after the service request.
+	u.inactivityRelease()
+	done = update(3)
+	if _, ok := u.enb.recv(0).(*s1ap.Paging); !ok {
+		t.Fatal("Update Bearer Request for an idle UE: want Paging")
+	}
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMtAccess)
+	for _, req := range modify(3) {
+		u.uplink(&nas.ModifyEPSBearerContextAccept{EBI: req.EBI, PTI: req.PTI}, nas.IntegrityProtectedCiphered)
+	}
+	res = <-done
+	if res.err != nil || res.r.Cause.Value != gtp.CauseRequestAccepted || len(res.r.BearerContexts) != 2 {
+		t.Fatalf("Update Bearer for a paged UE: %+v %v", res.r, res.err)
+	}
+	for _, e := range ebis {
+		if b, _ := sgwBearer(l, u.imsi, e); b.QoS.QCI != 3 {
+			t.Errorf("bearer %d has QCI %d after the paged update", e, b.QoS.QCI)
+		}
+	}
+	if v := l.subscriber(u.imsi); len(v.PDNs) != 1 || len(v.PDNs[0].Bearers) != 3 {
+		t.Errorf("MME bearers %+v", v.PDNs)
 	}
 }

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -66,6 +67,9 @@ type hoUE struct {
 	// direct: the source says a direct forwarding path is available and
 	// the target offers forwarding tunnels (TS 23.401 §5.5.1.2.2).
 	direct bool
+	// noIndirect: without a direct path, the SGW refuses indirect
+	// forwarding tunnels (HANDOVER COMMAND carries no forwarding list).
+	noIndirect bool
 }
 
 func attachForHandover(t *testing.T, l *lab, e *testENB, i int) *hoUE {
@@ -255,7 +259,8 @@ func (u *hoUE) prepare(target *testENB, id s1ap.ENBUES1APID, teid uint32) (*s1ap
 	u.checkNH(req.SecurityContext)
 	dst := []byte{0x0a, 0x0b}
 	// The target always offers forwarding tunnels (TS 36.413 §9.1.5.5);
-	// the MME passes them on only with a direct path.
+	// the MME passes them on with a direct path, else asks the SGW for
+	// indirect forwarding tunnels towards them.
 	dl, ul := s1ap.GTPTEID{0xf0, 0, 0, byte(id)}, s1ap.GTPTEID{0xf1, 0, 0, byte(id)}
 	target.send(1, &s1ap.HandoverRequestAcknowledge{MMEUES1APID: req.MMEUES1APID, ENBUES1APID: id,
 		ERABAdmittedList: s1ap.ERABAdmittedList{{ERABID: u.ebi(), TransportLayerAddress: loopback(3),
@@ -269,8 +274,20 @@ func (u *hoUE) prepare(target *testENB, id s1ap.ENBUES1APID, teid uint32) (*s1ap
 	}
 	fwd, ok := cmd.ERABSubjecttoDataForwardingList.Get()
 	switch {
-	case !u.direct && ok:
-		u.t.Errorf("HANDOVER COMMAND with data forwarding %+v without a direct path", fwd)
+	case !u.direct && u.noIndirect && ok:
+		u.t.Errorf("HANDOVER COMMAND with data forwarding %+v without a direct path and the SGW refusing", fwd)
+	case !u.direct && !u.noIndirect:
+		// TS 23.401 §5.5.1.2.2 steps 8a-8b: the SGW's forwarding tunnels,
+		// which forward to the target's.
+		sgwUE, _ := u.l.sgw.UE(u.imsi)
+		ft, has := sgwUE.Forwarding[uint8(u.ebi())]
+		teid := func(v uint32) s1ap.GTPTEID { return s1ap.GTPTEID{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
+		if !has || ft.ENBDL.TEID != binary.BigEndian.Uint32(dl[:]) || ft.ENBUL.TEID != binary.BigEndian.Uint32(ul[:]) {
+			u.t.Errorf("SGW forwarding tunnels %+v, want towards the target's DL %x / UL %x", sgwUE.Forwarding, dl, ul)
+		} else if len(fwd) != 1 || fwd[0].ERABID != u.ebi() || fwd[0].DLGTPTEID.Value != teid(ft.SGWDL.TEID) ||
+			fwd[0].ULGTPTEID.Value != teid(ft.SGWUL.TEID) || !bytes.Equal(fwd[0].DLTransportLayerAddress.Value.Bytes, ft.SGWDL.IPv4.AsSlice()) {
+			u.t.Errorf("HANDOVER COMMAND data forwarding %+v, want E-RAB %d to the SGW's %+v", fwd, u.ebi(), ft)
+		}
 	case u.direct && (len(fwd) != 1 || fwd[0].ERABID != u.ebi() || fwd[0].DLGTPTEID.Value != dl || fwd[0].ULGTPTEID.Value != ul ||
 		!bytes.Equal(fwd[0].DLTransportLayerAddress.Value.Bytes, loopback(3).Bytes)):
 		u.t.Errorf("HANDOVER COMMAND data forwarding %+v, want E-RAB %d to the target's DL %x / UL %x", fwd, u.ebi(), dl, ul)
@@ -313,6 +330,55 @@ func TestS1Handover(t *testing.T) {
 	})
 }
 
+// TestS1HandoverIndirectForwarding: no direct forwarding path: the MME asks
+// the lab SGW for indirect forwarding tunnels towards the target's (Create
+// Indirect Data Forwarding Tunnel, TS 23.401 §5.5.1.2.2 step 8a), HANDOVER
+// COMMAND names the SGW's (step 8b, checked in prepare), and the tunnels
+// are released once the handover completed (Delete Indirect Data
+// Forwarding Tunnel, step 21). With the SGW refusing (#106) the handover
+// completes without forwarding and nothing is deleted.
+func TestS1HandoverIndirectForwarding(t *testing.T) {
+	l := newLab(t, nil)
+	e1, e2 := l.newENB(1), l.newENB(2)
+	u := attachForHandover(t, l, e1, 6)
+	counts0 := l.sgw.Counts()
+
+	req, _ := u.prepare(e2, 61, 0x0c000061)
+	if n := l.sgw.Counts()["create_indirect_forwarding"] - counts0["create_indirect_forwarding"]; n != 1 {
+		t.Fatalf("%d Create Indirect Data Forwarding Tunnel Requests, want 1", n)
+	}
+	e2.send(1, &s1ap.HandoverNotify{MMEUES1APID: req.MMEUES1APID, ENBUES1APID: 61, EUTRANCGI: e2.cgi(), TAI: e2.tai()})
+	recvAs[*s1ap.UEContextReleaseCommand](t, e1, u.enbID)
+	e1.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
+	l.eventually("SGW switched to the target", func() bool { return l.sgwENBTEID(u.imsi) == 0x0c000061 })
+	l.eventually("forwarding tunnels released", func() bool {
+		s, _ := l.sgw.UE(u.imsi)
+		return len(s.Forwarding) == 0 && l.sgw.Counts()["delete_indirect_forwarding"] == counts0["delete_indirect_forwarding"]+1
+	})
+	l.eventually("handover done", func() bool {
+		v := l.subscriber(u.imsi)
+		return v.Procedure == "none" && v.MMEUEID == uint32(req.MMEUES1APID)
+	})
+
+	// Back to e1 with an SGW that has no forwarding: the handover goes on
+	// without (the MME's choice, session/handover.go
+	// handoverForwardingResponse).
+	l.sgw.SetDataForwarding(false)
+	t.Cleanup(func() { l.sgw.SetDataForwarding(true) })
+	u.enb, u.enbID, u.mmeID, u.noIndirect = e2, 61, req.MMEUES1APID, true
+	counts1 := l.sgw.Counts()
+	req2, _ := u.prepare(e1, 62, 0x0c000062)
+	e1.send(1, &s1ap.HandoverNotify{MMEUES1APID: req2.MMEUES1APID, ENBUES1APID: 62, EUTRANCGI: e1.cgi(), TAI: e1.tai()})
+	recvAs[*s1ap.UEContextReleaseCommand](t, e2, 61)
+	e2.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: 61})
+	l.eventually("SGW switched back", func() bool { return l.sgwENBTEID(u.imsi) == 0x0c000062 })
+	l.eventually("second handover done", func() bool { return l.subscriber(u.imsi).Procedure == "none" })
+	c := l.sgw.Counts()
+	if c["create_indirect_forwarding"] != counts1["create_indirect_forwarding"]+1 || c["delete_indirect_forwarding"] != counts1["delete_indirect_forwarding"] {
+		t.Errorf("SGW counts %v after a refused forwarding, want one more create and no delete (before %v)", c, counts1)
+	}
+}
+
 // TestS1HandoverCancel: the source cancels after HANDOVER COMMAND: HANDOVER
 // CANCEL ACKNOWLEDGE, the target released (handover-cancelled), the UE stays
 // at the source and can hand over again (NCC 2).
@@ -334,6 +400,12 @@ func TestS1HandoverCancel(t *testing.T) {
 	if got := l.sgwENBTEID(u.imsi); got != before {
 		t.Errorf("SGW TEID %#x after a cancel, want the source's %#x", got, before)
 	}
+	// The indirect forwarding tunnels of the cancelled handover are
+	// released (TS 23.401 §5.5.1.2.3).
+	l.eventually("forwarding tunnels released after the cancel", func() bool {
+		s, _ := l.sgw.UE(u.imsi)
+		return len(s.Forwarding) == 0
+	})
 	l.eventually("cancel done", func() bool { return l.subscriber(u.imsi).Procedure == "none" })
 	if v := l.subscriber(u.imsi); v.MMEUEID != uint32(u.mmeID) {
 		t.Errorf("UE on connection %d after the cancel, want the source's %d", v.MMEUEID, u.mmeID)

@@ -152,7 +152,7 @@ func (m *Machine) esmTimerExpired(e *TimerExpired) {
 		// Only further bearers of a deactivation still owe an answer.
 		if t.Count < MaxRetransmissions && m.s.ECM == ECMConnected && !m.s.Releasing && m.sec != nil {
 			t.Count++
-			m.deactivateItems()
+			m.retransmitItems()
 			m.startTimer(t.Timer)
 			return
 		}
@@ -163,7 +163,7 @@ func (m *Machine) esmTimerExpired(e *TimerExpired) {
 		return
 	}
 	if m.esmRetransmit() {
-		m.deactivateItems()
+		m.retransmitItems()
 		return
 	}
 	t.Timer, t.Retx = 0, nil
@@ -193,7 +193,7 @@ func (m *Machine) esmProgress() {
 		}
 		m.pdnConnectDone()
 	case ProcBearerModify:
-		if t.ENB == AnswerPending || (t.ENB != AnswerFailed && t.UE == AnswerPending) {
+		if t.ENB == AnswerPending || (t.ENB != AnswerFailed && t.UE == AnswerPending) || t.modifyItemsPending() {
 			return
 		}
 		m.bearerModifyDone()
@@ -303,33 +303,60 @@ func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerReques
 		refuse(gtp.CauseMandatoryIEMissing, "s11:no_bearer_context")
 		return
 	}
-	bc := req.BearerContexts[0]
-	pdn, b := m.bearerOf(bc.EBI)
-	if b == nil || b.State != BearerActive {
+	// TS 29.274 §7.2.15: the request may name several bearers of the PDN
+	// connection (TS 23.401 §5.4.2.1: one E-RAB MODIFY REQUEST, a MODIFY
+	// EPS BEARER CONTEXT REQUEST each). The first known one leads (EBI,
+	// Pending, the UE and eNB answers); the others are Items with their
+	// values in Modified. A bearer the UE does not have (or of another PDN
+	// connection, or named twice) gets "Context not found" (§7.2.16).
+	var pdn *PDN
+	var lead *gtp.BearerContext
+	var b *Bearer
+	var seen []uint8
+	for i := range req.BearerContexts {
+		bc := &req.BearerContexts[i]
+		p, x := m.bearerOf(bc.EBI)
+		if x == nil || x.State != BearerActive || (pdn != nil && p.LBI != pdn.LBI) || slices.Contains(seen, bc.EBI) {
+			continue
+		}
+		seen = append(seen, bc.EBI)
+		if lead == nil {
+			pdn, lead, b = p, bc, x
+		}
+	}
+	if lead == nil {
 		// TS 29.274 §7.2.16: the bearer is unknown.
 		refuse(gtp.CauseContextNotFound, "s11:unknown_bearer")
 		return
 	}
 	t := m.esmBegin(ProcBearerModify)
-	t.LBI, t.EBI, t.S11Req, t.Bearers = pdn.LBI, b.EBI, e.ID, []uint8{b.EBI}
+	t.LBI, t.EBI, t.S11Req, t.Bearers = pdn.LBI, b.EBI, e.ID, seen
 	if req.PTI != nil {
 		t.PTI = *req.PTI
 	}
-	t.Pending = *b
-	t.Pending.TFT = slices.Clone(b.TFT)
+	t.Pending = modifiedBearer(b, lead)
 	t.AMBRUplink, t.AMBRDownlink = pdn.AMBRUplink, pdn.AMBRDownlink
-	if q := bc.BearerQoS; !q.IsZero() {
-		p := &t.Pending
-		p.QCI, p.ARP = q.QCI, ARP{Level: q.ARP.PL, MayPreempt: !q.ARP.PCI, Preemptable: !q.ARP.PVI}
-		p.MBRUplink, p.MBRDownlink, p.GBRUplink, p.GBRDownlink = q.MBRUplink, q.MBRDownlink, q.GBRUplink, q.GBRDownlink
-	}
-	if bc.TFT != nil {
-		t.Pending.TFT = slices.Clone(bc.TFT)
-	}
 	if a := req.AMBR; a.Uplink != pdn.AMBRUplink || a.Downlink != pdn.AMBRDownlink {
 		t.AMBRUplink, t.AMBRDownlink = a.Uplink, a.Downlink
 	}
 	b.State = BearerModifyPending
+	if len(req.BearerContexts) > 1 {
+		for i := range req.BearerContexts {
+			bc := &req.BearerContexts[i]
+			if bc == lead {
+				continue
+			}
+			_, x := m.bearerOf(bc.EBI)
+			if x == nil || !slices.Contains(seen, bc.EBI) || x.State != BearerActive || t.item(bc.EBI) != nil {
+				t.Items = append(t.Items, ESMItem{EBI: bc.EBI, Cause: gtp.CauseContextNotFound})
+				t.Modified = append(t.Modified, Bearer{EBI: bc.EBI})
+				continue
+			}
+			t.Items = append(t.Items, ESMItem{EBI: bc.EBI})
+			t.Modified = append(t.Modified, modifiedBearer(x, bc))
+			x.State = BearerModifyPending
+		}
+	}
 	m.touch()
 	if idle {
 		if m.s.PagingAttempts == 0 {
@@ -337,7 +364,109 @@ func (m *Machine) updateBearerRequest(e *S11Request, req *gtp.UpdateBearerReques
 		}
 		return
 	}
-	m.bearerModifySend(!bc.BearerQoS.IsZero(), bc.TFT != nil)
+	m.bearerModifySend(!lead.BearerQoS.IsZero(), lead.TFT != nil)
+}
+
+// modifiedBearer is b with what bearer context bc of an Update Bearer
+// Request changes: the bearer QoS (TS 29.274 §8.15) and the TFT.
+func modifiedBearer(b *Bearer, bc *gtp.BearerContext) Bearer {
+	p := *b
+	p.TFT = slices.Clone(b.TFT)
+	if q := bc.BearerQoS; !q.IsZero() {
+		p.QCI, p.ARP = q.QCI, ARP{Level: q.ARP.PL, MayPreempt: !q.ARP.PCI, Preemptable: !q.ARP.PVI}
+		p.MBRUplink, p.MBRDownlink, p.GBRUplink, p.GBRDownlink = q.MBRUplink, q.MBRDownlink, q.GBRUplink, q.GBRDownlink
+	}
+	if bc.TFT != nil {
+		p.TFT = slices.Clone(bc.TFT)
+	}
+	return p
+}
+
+// qosDiffers reports whether the modification p changes b's bearer QoS.
+func qosDiffers(p, b *Bearer) bool {
+	return p.QCI != b.QCI || p.ARP != b.ARP || p.MBRUplink != b.MBRUplink || p.MBRDownlink != b.MBRDownlink ||
+		p.GBRUplink != b.GBRUplink || p.GBRDownlink != b.GBRDownlink
+}
+
+// modifyItemRequest is the MODIFY EPS BEARER CONTEXT REQUEST of further
+// bearer i of a modification (its own EBI, the transaction's PTI, the new
+// EPS QoS and TFT where they differ, TS 24.301 §6.4.3.2); newQoS says
+// whether the QoS changes. nil if the bearer is gone.
+func (m *Machine) modifyItemRequest(i int) (msg *nas.ModifyEPSBearerContextRequest, newQoS bool) {
+	t := &m.s.ESM
+	_, b := m.bearerOf(t.Items[i].EBI)
+	if b == nil || i >= len(t.Modified) {
+		return nil, false
+	}
+	p := &t.Modified[i]
+	msg = &nas.ModifyEPSBearerContextRequest{EBI: b.EBI, PTI: t.PTI}
+	if qosDiffers(p, b) {
+		eq := epsQoS(p)
+		msg.NewEPSQoS, newQoS = &eq, true
+	}
+	if !bytes.Equal(p.TFT, b.TFT) {
+		msg.TFT = nas.TrafficFlowTemplate(p.TFT)
+	}
+	return msg, newQoS
+}
+
+// modifyRestore puts the bearers of a modification that did not happen
+// back to BEARER CONTEXT ACTIVE with their old values.
+func (m *Machine) modifyRestore() {
+	for _, ebi := range m.s.ESM.Bearers {
+		if _, b := m.bearerOf(ebi); b != nil {
+			b.State = BearerActive
+		}
+	}
+}
+
+// modifyItemsPending reports whether a further bearer of a modification
+// still waits for the eNodeB, or for the UE when its E-RAB was modified
+// (or not involved).
+func (t *ESMTransaction) modifyItemsPending() bool {
+	for _, it := range t.Items {
+		if it.Cause != 0 {
+			continue
+		}
+		if it.ENB == AnswerPending || it.ENB != AnswerFailed && it.UE == AnswerPending {
+			return true
+		}
+	}
+	return false
+}
+
+// modifyItemsRetransmit sends again the MODIFY EPS BEARER CONTEXT REQUEST
+// of every further bearer the UE has not answered, in DOWNLINK NAS
+// TRANSPORT (T3486 expiry, TS 24.301 §6.4.3.6 a).
+func (m *Machine) modifyItemsRetransmit() {
+	t := &m.s.ESM
+	for i := range t.Items {
+		it := &t.Items[i]
+		if it.UE != AnswerPending || it.Cause != 0 || it.ENB == AnswerFailed {
+			continue
+		}
+		msg, _ := m.modifyItemRequest(i)
+		if msg == nil {
+			it.UE = AnswerFailed
+			continue
+		}
+		pdu, err := m.encodeDL(msg, true)
+		if err != nil {
+			it.UE = AnswerFailed
+			continue
+		}
+		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
+	}
+}
+
+// retransmitItems retransmits the further bearers' ESM requests of the
+// procedure in progress (a modification or a deactivation).
+func (m *Machine) retransmitItems() {
+	if m.s.ESM.Proc == ProcBearerModify {
+		m.modifyItemsRetransmit()
+		return
+	}
+	m.deactivateItems()
 }
 
 // modifyDeferred reports whether an Update Bearer Request waits for the
@@ -355,6 +484,7 @@ func (m *Machine) bearerModifySend(newQoS, newTFT bool) {
 	t := &m.s.ESM
 	pdn, b := m.bearerOf(t.EBI)
 	if b == nil {
+		m.modifyRestore()
 		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
 		m.esmEnd(false, "bearer_lost")
 		return
@@ -370,20 +500,71 @@ func (m *Machine) bearerModifySend(newQoS, newTFT bool) {
 	if t.AMBRUplink != pdn.AMBRUplink || t.AMBRDownlink != pdn.AMBRDownlink {
 		mod.APNAMBR = nas.NewAPNAggregateMaximumBitRate(uint64(t.AMBRDownlink), uint64(t.AMBRUplink))
 	}
-	pdu := m.esmGuard(T3486, mod)
-	t = &m.s.ESM
-	if pdu == nil {
-		b.State = BearerActive
-		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
+	// The requests are encoded in the order they are sent (the UE checks
+	// the NAS COUNTs): the E-RAB MODIFY REQUEST's first, one item per
+	// bearer whose QoS changes (TS 36.413 §9.1.3.3: each with its NAS-PDU),
+	// then DOWNLINK NAS TRANSPORT for the others (TFT or APN-AMBR only).
+	// One T3486 guards them all; on its expiry each unanswered request is
+	// sent again (esmTimerExpired).
+	inERAB := func(qos bool, x *Bearer) bool { return qos && x.ENBU.Addr.IsValid() }
+	var list s1ap.ERABToBeModifiedListBearerModReq
+	var dl [][]byte
+	send := func(first bool) bool {
+		if inERAB(newQoS, b) == first {
+			pdu := m.esmGuard(T3486, mod)
+			if pdu == nil {
+				return false
+			}
+			m.s.ESM.UE = AnswerPending
+			if first {
+				m.s.ESM.ENB = AnswerPending
+				list = append(list, s1ap.ERABToBeModifiedItemBearerModReq{ERABID: s1ap.ERABID(b.EBI),
+					ERABLevelQoSParameters: erabQoSGBR(&m.s.ESM.Pending), NASPDU: s1ap.NASPDU(pdu)})
+			} else {
+				dl = append(dl, pdu)
+			}
+		}
+		t := &m.s.ESM
+		for i := range t.Items {
+			it := &t.Items[i]
+			if it.Cause != 0 {
+				continue // not the UE's bearer
+			}
+			msg, qos := m.modifyItemRequest(i)
+			_, x := m.bearerOf(it.EBI)
+			if msg == nil {
+				it.Cause = gtp.CauseContextNotFound
+				continue
+			}
+			if inERAB(qos, x) != first {
+				continue
+			}
+			pdu, err := m.encodeDL(msg, true)
+			if err != nil {
+				it.Cause = gtp.CauseSystemFailure
+				continue
+			}
+			it.UE = AnswerPending
+			if first {
+				it.ENB = AnswerPending
+				list = append(list, s1ap.ERABToBeModifiedItemBearerModReq{ERABID: s1ap.ERABID(x.EBI),
+					ERABLevelQoSParameters: erabQoSGBR(&t.Modified[i]), NASPDU: s1ap.NASPDU(pdu)})
+			} else {
+				dl = append(dl, pdu)
+			}
+		}
+		return true
+	}
+	if !send(true) || !send(false) {
+		m.modifyRestore()
+		m.respondS11(m.s.ESM.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseSystemFailure}})
 		m.esmEnd(false, "encode")
 		return
 	}
-	t.UE = AnswerPending
-	if newQoS && b.ENBU.Addr.IsValid() {
-		t.ENB = AnswerPending
-		m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABModifyRequest{ERABToBeModifiedListBearerModReq: s1ap.ERABToBeModifiedListBearerModReq{{
-			ERABID: s1ap.ERABID(b.EBI), ERABLevelQoSParameters: erabQoSGBR(&t.Pending), NASPDU: s1ap.NASPDU(pdu)}}}})
-	} else {
+	if len(list) > 0 {
+		m.effect(SendS1{Conn: m.s.Conn, Msg: &s1ap.ERABModifyRequest{ERABToBeModifiedListBearerModReq: list}})
+	}
+	for _, pdu := range dl {
 		m.effect(SendS1{Conn: m.s.Conn, Msg: dlNASTransport(pdu)})
 	}
 	m.touch()
@@ -396,8 +577,7 @@ func (m *Machine) modifyResume() {
 	p := &m.s.ESM.Pending
 	newQoS, newTFT := false, false
 	if b != nil {
-		newQoS = p.QCI != b.QCI || p.ARP != b.ARP || p.MBRUplink != b.MBRUplink || p.MBRDownlink != b.MBRDownlink ||
-			p.GBRUplink != b.GBRUplink || p.GBRDownlink != b.GBRDownlink
+		newQoS = qosDiffers(p, b)
 		newTFT = !bytes.Equal(p.TFT, b.TFT)
 	}
 	m.bearerModifySend(newQoS, newTFT)
@@ -408,46 +588,98 @@ func (m *Machine) modifyResume() {
 // keeps its old values.
 func (m *Machine) modifyPagingFailed() {
 	t := &m.s.ESM
-	if _, b := m.bearerOf(t.EBI); b != nil {
-		b.State = BearerActive
+	m.modifyRestore()
+	rsp := &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseUENotResponding},
+		BearerContexts: []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: gtp.CauseUENotResponding}}}}
+	for _, it := range t.Items {
+		c := it.Cause
+		if c == 0 {
+			c = gtp.CauseUENotResponding
+		}
+		rsp.BearerContexts = append(rsp.BearerContexts, gtp.BearerContext{EBI: it.EBI, Cause: gtp.Cause{Value: c}})
 	}
-	m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseUENotResponding},
-		BearerContexts: []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: gtp.CauseUENotResponding}}}})
+	m.respondS11(t.S11Req, rsp)
 	m.esmEnd(false, "paging_failed")
 }
 
 // bearerModifyDone answers Update Bearer Request (TS 23.401 §5.4.2.1
 // step 8, TS 29.274 §7.2.16): the new QoS, TFT and APN-AMBR hold once the
 // UE (and the eNodeB) accepted; otherwise the old ones stay.
+//
+// With several bearers (TS 29.274 §7.2.16) each bearer context carries
+// that bearer's cause; the message cause is "Request accepted" when all
+// were, "Request accepted partially" (#17) when some were, else the first
+// bearer's cause.
 func (m *Machine) bearerModifyDone() {
 	t := &m.s.ESM
 	pdn, b := m.bearerOf(t.EBI)
 	if b == nil {
+		m.modifyRestore()
 		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
 		m.esmEnd(false, "bearer_lost")
 		return
 	}
+	accepted := 0
+	cause, why := gtp.CauseRequestAccepted, ""
 	if t.UE == AnswerOK && t.ENB != AnswerFailed {
 		enb := b.ENBU
 		*b = t.Pending
 		b.ENBU, b.State = enb, BearerActive
 		pdn.AMBRUplink, pdn.AMBRDownlink = t.AMBRUplink, t.AMBRDownlink
-		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted},
-			BearerContexts: []gtp.BearerContext{{EBI: b.EBI, Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}}, ULI: m.uli()})
-		m.esmEnd(true, "")
-		return
+		accepted++
+	} else {
+		b.State = BearerActive
+		cause, why = t.ENBCause, "enb:erab_modify_failed"
+		switch {
+		case t.ENB != AnswerFailed && t.UECause != 0:
+			cause, why = gtp.CauseUERefuses, "ue:esm#"+itoa(int(t.UECause))
+		case t.ENB != AnswerFailed:
+			cause, why = gtp.CauseUENotResponding, "t3486_expiry"
+		}
 	}
-	b.State = BearerActive
-	cause, why := t.ENBCause, "enb:erab_modify_failed"
+	first := cause
+	bcs := []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: cause}}}
+	for i, it := range t.Items {
+		c := it.Cause
+		_, x := m.bearerOf(it.EBI)
+		switch {
+		case c != 0:
+		case x == nil:
+			c = gtp.CauseContextNotFound
+		case it.UE == AnswerOK && it.ENB != AnswerFailed:
+			enb := x.ENBU
+			*x = t.Modified[i]
+			x.ENBU = enb
+			c = gtp.CauseRequestAccepted
+			accepted++
+		case it.ENB == AnswerFailed:
+			c = gtp.CauseNoResourcesAvailable
+		case it.ESMCause != 0:
+			c = gtp.CauseUERefuses
+		default:
+			c = gtp.CauseUENotResponding
+		}
+		if x != nil && slices.Contains(t.Bearers, it.EBI) {
+			x.State = BearerActive
+		}
+		if c != gtp.CauseRequestAccepted && why == "" {
+			why = "partially:ebi" + itoa(int(it.EBI)) + ":" + c.String()
+		}
+		bcs = append(bcs, gtp.BearerContext{EBI: it.EBI, Cause: gtp.Cause{Value: c}})
+	}
+	rsp := &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: first}, BearerContexts: bcs}
 	switch {
-	case t.ENB != AnswerFailed && t.UECause != 0:
-		cause, why = gtp.CauseUERefuses, "ue:esm#"+itoa(int(t.UECause))
-	case t.ENB != AnswerFailed:
-		cause, why = gtp.CauseUENotResponding, "t3486_expiry"
+	case accepted == len(bcs):
+		rsp.Cause.Value = gtp.CauseRequestAccepted
+	case accepted > 0:
+		rsp.Cause.Value = gtp.CauseRequestAcceptedPartially
 	}
-	m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: cause},
-		BearerContexts: []gtp.BearerContext{{EBI: t.EBI, Cause: gtp.Cause{Value: cause}}}})
-	m.esmEnd(false, why)
+	if accepted > 0 {
+		rsp.ULI = m.uli()
+	}
+	m.touch()
+	m.respondS11(t.S11Req, rsp)
+	m.esmEnd(accepted > 0, why)
 }
 
 // deleteBearerRequest: TS 23.401 §5.4.4.1 steps 3-4, TS 24.301 §6.4.4.2:
@@ -723,19 +955,37 @@ func (m *Machine) erabSetupResponse(e *ERABSetupResponse) {
 // erabModifyResponse: TS 36.413 §8.2.2.2, TS 23.401 §5.4.2.1 step 5.
 func (m *Machine) erabModifyResponse(e *ERABModifyResponse) {
 	t := &m.s.ESM
-	if e.Conn != m.s.Conn || t.ENB != AnswerPending || t.Proc != ProcBearerModify {
+	items := false
+	for _, it := range t.Items {
+		items = items || it.ENB == AnswerPending
+	}
+	if e.Conn != m.s.Conn || (t.ENB != AnswerPending && !items) || t.Proc != ProcBearerModify {
 		m.anomaly(e, "E-RAB MODIFY RESPONSE not awaited")
 		return
 	}
-	t.ENB, t.ENBCause = AnswerFailed, gtp.CauseNoResourcesAvailable
-	if slices.Contains(e.Modified, t.EBI) {
-		t.ENB = AnswerOK
+	if t.ENB == AnswerPending {
+		t.ENB, t.ENBCause = AnswerFailed, gtp.CauseNoResourcesAvailable
+		if slices.Contains(e.Modified, t.EBI) {
+			t.ENB = AnswerOK
+		}
+	}
+	// The further bearers (TS 36.413 §8.2.2.2: E-RABs Modified / Failed to
+	// Modify List); a failed E-RAB's NAS-PDU did not reach the UE.
+	for i := range t.Items {
+		if it := &t.Items[i]; it.ENB == AnswerPending {
+			it.ENB = AnswerFailed
+			if slices.Contains(e.Modified, it.EBI) {
+				it.ENB = AnswerOK
+			} else if it.UE == AnswerPending {
+				it.UE = AnswerFailed
+			}
+		}
 	}
 	for _, f := range e.Failed {
 		if f.EBI == t.EBI {
 			t.ENB = AnswerFailed
-			m.anomaly(e, "E-RAB "+itoa(int(f.EBI))+" not modified: "+causeString(f.Cause))
 		}
+		m.anomaly(e, "E-RAB "+itoa(int(f.EBI))+" not modified: "+causeString(f.Cause))
 	}
 	m.touch()
 	m.esmProgress()
@@ -861,8 +1111,12 @@ func (m *Machine) esmAnswer(ev *nasEvent) {
 		return
 	}
 	if it := t.item(ebi); it != nil && t.Proc != ProcDedicatedBearer && slices.Contains(want, t.Proc) && it.UE == AnswerPending && pti == t.PTI {
-		// A further bearer of a deactivation (TS 24.301 §6.4.4.3).
+		// A further bearer of a deactivation (TS 24.301 §6.4.4.3) or a
+		// modification (§6.4.3.3-4).
 		it.UE = AnswerOK
+		if !ok {
+			it.UE, it.ESMCause = AnswerFailed, cause
+		}
 		m.touch()
 		m.esmProgress()
 		return
@@ -932,6 +1186,13 @@ func (m *Machine) esmConnectionGone() {
 	if t.UE == AnswerPending {
 		t.UE = AnswerFailed
 	}
+	if t.Proc == ProcBearerModify {
+		for i := range t.Items {
+			if it := &t.Items[i]; it.Cause == 0 && (it.ENB == AnswerPending || it.UE == AnswerPending) {
+				it.Cause = gtp.CauseUENotResponding
+			}
+		}
+	}
 	t.failItems()
 	m.touch()
 	m.esmProgress()
@@ -958,9 +1219,7 @@ func (m *Machine) esmAbort(why string) {
 		}
 		m.respondS11(t.S11Req, &gtp.CreateBearerResponse{Cause: c})
 	case ProcBearerModify:
-		if _, b := m.bearerOf(t.EBI); b != nil {
-			b.State = BearerActive
-		}
+		m.modifyRestore()
 		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: c})
 	case ProcBearerDeactivate, ProcERABRelease:
 		if t.WholePDN {

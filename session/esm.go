@@ -78,6 +78,19 @@ func (m *Machine) s11Response(e *S11Response) {
 	case *gtp.ReleaseAccessBearersResponse:
 		m.releaseAccessBearersResponse(e, resp)
 		return
+	case *gtp.DeleteIndirectDataForwardingTunnelResponse:
+		// TS 29.274 §7.2.23: nothing waits for it (handover.go
+		// deleteIndirectForwarding); Context Not Found means the SGW had
+		// no tunnels left (a creation that never happened).
+		if !resp.Cause.Accepted() && resp.Cause.Value != gtp.CauseContextNotFound {
+			m.anomaly(e, "Delete Indirect Data Forwarding Tunnel rejected with cause "+resp.Cause.Value.String())
+		}
+		return
+	case *gtp.CreateIndirectDataForwardingTunnelResponse:
+		// The handover ended before the SGW answered: its tunnels were
+		// deleted by handoverDone.
+		m.anomaly(e, "Create Indirect Data Forwarding Tunnel Response after the handover ended")
+		return
 	}
 	if e.Err == nil {
 		m.anomaly(e, "unexpected S11 message")

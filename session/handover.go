@@ -54,6 +54,15 @@ type Handover struct {
 	// to the target is available (TS 36.413 §9.2.3.15): HANDOVER COMMAND
 	// names the target's forwarding tunnels (TS 23.401 §5.5.1.2.2 step 8).
 	DirectForwarding bool
+	// Container is the Target to Source Transparent Container of HANDOVER
+	// REQUEST ACKNOWLEDGE, kept while the SGW is asked for indirect
+	// forwarding tunnels (WaitHOForwarding) and sent in HANDOVER COMMAND.
+	Container []byte
+	// IndirectForwarding: the SGW holds (or may hold) indirect data
+	// forwarding tunnels for this handover (TS 23.401 §5.5.1.2.2 step 8a);
+	// they are deleted when the handover ends (step 21 of the same clause,
+	// Delete Indirect Data Forwarding Tunnel Request).
+	IndirectForwarding bool
 }
 
 // hoEvent is implemented by the handover events: Step hands them to
@@ -429,7 +438,6 @@ func (m *Machine) handoverRequestAcknowledge(e *HandoverRequestAcknowledge) {
 		m.effect(SendS1{Conn: e.Conn, Msg: &s1ap.UEContextReleaseCommand{Cause: radioCause(s1ap.CauseRadioNetworkUnspecified)}})
 		return
 	}
-	m.stopTimer(TS1RelocPrep)
 	h.ERABs, h.Released = h.ERABs[:0], h.Released[:0]
 	var defaults int
 	for _, p := range m.s.PDNs {
@@ -447,22 +455,126 @@ func (m *Machine) handoverRequestAcknowledge(e *HandoverRequestAcknowledge) {
 	if defaults == 0 {
 		// TS 23.401 §5.5.1.2.2 step 5: no default bearer admitted: the
 		// preparation fails; the target's resources are released.
+		m.stopTimer(TS1RelocPrep)
 		m.effect(SendS1{Conn: h.Source, Msg: &s1ap.HandoverPreparationFailure{Cause: radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell)}})
 		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell), true)
 		m.handoverDone(false, "no_default_bearer_admitted")
 		return
 	}
+	if !h.DirectForwarding {
+		if req := m.indirectForwardingRequest(e.Forwarding); req != nil {
+			// TS 23.401 §5.5.1.2.2 step 8a: no direct path: the SGW (the
+			// same one: intra-MME, no SGW relocation) is asked for
+			// forwarding tunnels towards the target's; HANDOVER COMMAND
+			// waits for its answer, TS1RELOCprep still running.
+			h.Container = e.Container
+			txn := m.nextTxn()
+			m.effect(SendS11{Txn: txn, Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: req})
+			m.await(WaitHOForwarding, txn)
+			return
+		}
+	}
+	m.handoverCommand(e.Container, m.forwardingList(e.Forwarding))
+}
+
+// handoverCommand ends the preparation (TS 36.413 §8.4.1.2): HANDOVER
+// COMMAND to the source with the target's container, the E-RABs the target
+// did not admit and those subject to data forwarding (fwd, may be empty);
+// TS1RELOCoverall runs until HANDOVER NOTIFY.
+func (m *Machine) handoverCommand(container []byte, fwd s1ap.ERABSubjecttoDataForwardingList) {
+	h := &m.s.HO
+	m.stopTimer(TS1RelocPrep)
 	cmd := &s1ap.HandoverCommand{HandoverType: s1ap.HandoverTypeIntralte,
-		TargetToSourceTransparentContainer: s1ap.TargetToSourceTransparentContainer(e.Container)}
+		TargetToSourceTransparentContainer: s1ap.TargetToSourceTransparentContainer(container)}
 	if len(h.Released) > 0 {
 		cmd.ERABtoReleaseListHOCmd = s1ap.Some(erabList(h.Released, radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell)))
 	}
-	if l := m.forwardingList(e.Forwarding); len(l) > 0 {
-		cmd.ERABSubjecttoDataForwardingList = s1ap.Some(l)
+	if len(fwd) > 0 {
+		cmd.ERABSubjecttoDataForwardingList = s1ap.Some(fwd)
 	}
+	h.Container = nil
 	m.effect(SendS1{Conn: h.Source, Msg: cmd})
 	m.await(WaitHONotify, 0)
 	m.startTimer(TS1RelocOverall)
+}
+
+// indirectForwardingRequest is the Create Indirect Data Forwarding Tunnel
+// Request (TS 29.274 §7.2.18) for the target's forwarding tunnels of
+// admitted E-RABs: per bearer its EBI and the target eNodeB's DL (and UL)
+// forwarding F-TEIDs. nil when the target offered none (no forwarding).
+func (m *Machine) indirectForwardingRequest(fwd []ERABForwarding) *gtp.CreateIndirectDataForwardingTunnelRequest {
+	var req gtp.CreateIndirectDataForwardingTunnelRequest
+	for _, f := range fwd {
+		if _, ok := findERAB(m.s.HO.ERABs, f.EBI); !ok || !f.DL.Addr.IsValid() && !f.UL.Addr.IsValid() {
+			continue
+		}
+		bc := gtp.BearerContext{EBI: f.EBI}
+		if f.DL.Addr.IsValid() {
+			bc.ENBDLForwardingFTEID = fteid(gtp.IfENodeBDLForwarding, f.DL.TEID, f.DL.Addr)
+		}
+		if f.UL.Addr.IsValid() {
+			bc.ENBULForwardingFTEID = fteid(gtp.IfENodeBULForwarding, f.UL.TEID, f.UL.Addr)
+		}
+		req.BearerContexts = append(req.BearerContexts, bc)
+	}
+	if len(req.BearerContexts) == 0 {
+		return nil
+	}
+	return &req
+}
+
+// handoverForwardingResponse: TS 23.401 §5.5.1.2.2 step 8b: the SGW's
+// forwarding F-TEIDs go into HANDOVER COMMAND's E-RABs Subject to Data
+// Forwarding (TS 36.413 §9.1.5.2: the source forwards to the SGW, which
+// relays to the target). If the SGW refuses or does not answer, the
+// handover goes on without data forwarding rather than failing: the list
+// is optional in HANDOVER COMMAND (TS 36.413 §9.1.5.2) and forwarding only
+// makes the handover lossless (TS 23.401 §5.5.1.2.2 step 8: "if indirect
+// forwarding applies"); failing the preparation would cost the UE its
+// handover for want of an optimisation. The choice is the MME's: no
+// clause mandates either.
+func (m *Machine) handoverForwardingResponse(e *S11Response, resp *gtp.CreateIndirectDataForwardingTunnelResponse) {
+	h := &m.s.HO
+	m.s.Pending = 0
+	var l s1ap.ERABSubjecttoDataForwardingList
+	switch {
+	case resp == nil:
+		// No answer: the SGW may have created the tunnels; they are
+		// deleted at the end all the same (Context Not Found is a fine
+		// answer to that).
+		h.IndirectForwarding = true
+		why := "no answer"
+		if e.Err != nil {
+			why = e.Err.Error()
+		}
+		m.anomaly(e, "Create Indirect Data Forwarding Tunnel got no answer, handover without forwarding: "+why)
+	case !resp.Cause.Accepted():
+		m.anomaly(e, "Create Indirect Data Forwarding Tunnel refused ("+resp.Cause.Value.String()+"), handover without forwarding")
+	default:
+		h.IndirectForwarding = true
+		for _, bc := range resp.BearerContexts {
+			if _, ok := findERAB(h.ERABs, bc.EBI); !ok || !bc.Cause.Accepted() || bc.SGWDLForwardingFTEID.IsZero() && bc.SGWULForwardingFTEID.IsZero() {
+				continue
+			}
+			it := s1ap.ERABDataForwardingItem{ERABID: s1ap.ERABID(bc.EBI)}
+			if f := bc.SGWDLForwardingFTEID; !f.IsZero() {
+				it.DLTransportLayerAddress, it.DLGTPTEID = s1ap.Some(transportAddress(addrOf(f))), s1ap.Some(teidBytes(f.TEID))
+			}
+			if f := bc.SGWULForwardingFTEID; !f.IsZero() {
+				it.ULTransportLayerAddress, it.ULGTPTEID = s1ap.Some(transportAddress(addrOf(f))), s1ap.Some(teidBytes(f.TEID))
+			}
+			l = append(l, it)
+		}
+	}
+	m.handoverCommand(h.Container, l)
+}
+
+// deleteIndirectForwarding: TS 23.401 §5.5.1.2.2 step 21: the SGW's
+// temporary forwarding tunnels are released once the handover is over
+// (completed, cancelled or failed). The answer is only checked
+// (s11Response); nothing waits for it.
+func (m *Machine) deleteIndirectForwarding() {
+	m.effect(SendS11{Txn: m.nextTxn(), Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: &gtp.DeleteIndirectDataForwardingTunnelRequest{}})
 }
 
 // handoverFailure: TS 36.413 §8.4.2.3, §8.4.1.3: the target cannot admit
@@ -484,7 +596,7 @@ func (m *Machine) handoverFailure(e *HandoverFailure) {
 // cancels: HANDOVER CANCEL ACKNOWLEDGE, and the target's resources are
 // released (UE CONTEXT RELEASE COMMAND, cause handover cancelled).
 func (m *Machine) handoverCancel(e *HandoverCancel) {
-	if m.s.Proc != ProcS1Handover || e.Conn != m.s.HO.Source || (m.s.Wait != WaitHORequestAck && m.s.Wait != WaitHONotify) {
+	if m.s.Proc != ProcS1Handover || e.Conn != m.s.HO.Source || (m.s.Wait != WaitHORequestAck && m.s.Wait != WaitHOForwarding && m.s.Wait != WaitHONotify) {
 		// Nothing to cancel (a late cancel after the switch, or a repeated
 		// one): acknowledged all the same (TS 36.413 §8.4.5.2).
 		m.anomaly(e, "HANDOVER CANCEL without a handover in preparation")
@@ -569,8 +681,12 @@ func (m *Machine) releaseTarget(cause s1ap.Cause, bound bool) {
 	}
 }
 
-// handoverDone ends the S1 handover.
+// handoverDone ends the S1 handover; indirect forwarding tunnels the SGW
+// holds (or is creating) for it are deleted.
 func (m *Machine) handoverDone(ok bool, why string) {
+	if m.s.HO.IndirectForwarding || m.s.Wait == WaitHOForwarding {
+		m.deleteIndirectForwarding()
+	}
 	m.s.HO = Handover{}
 	m.outcome(ProcS1Handover, ok, why)
 	m.end()
@@ -585,9 +701,11 @@ func (m *Machine) handoverTimer(e *TimerExpired) {
 		return
 	}
 	switch {
-	case e.ID == TS1RelocPrep && m.s.Wait == WaitHORequestAck:
+	case e.ID == TS1RelocPrep && (m.s.Wait == WaitHORequestAck || m.s.Wait == WaitHOForwarding):
+		// WaitHOForwarding: the target acknowledged but the SGW did not
+		// answer within TS1RELOCprep; the target's context is released.
 		m.effect(SendS1{Conn: m.s.HO.Source, Msg: &s1ap.HandoverPreparationFailure{Cause: radioCause(s1ap.CauseRadioNetworkTS1relocprepExpiry)}})
-		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkTS1relocprepExpiry), false)
+		m.releaseTarget(radioCause(s1ap.CauseRadioNetworkTS1relocprepExpiry), m.s.Wait == WaitHOForwarding)
 		m.handoverDone(false, "ts1relocprep_expiry")
 	case e.ID == TS1RelocOverall && m.s.Wait == WaitHONotify:
 		// The UE did not arrive at the target: the target is released;
@@ -602,6 +720,14 @@ func (m *Machine) handoverTimer(e *TimerExpired) {
 // handoverS11Response takes the Modify Bearer answer (or its absence) of a
 // handover; it reports whether the S11 event was the handover's.
 func (m *Machine) handoverS11Response(e *S11Response) bool {
+	if m.s.Wait == WaitHOForwarding && e.Txn == m.s.Pending && e.Txn != 0 {
+		resp, _ := e.Msg.(*gtp.CreateIndirectDataForwardingTunnelResponse)
+		if e.Msg != nil && resp == nil {
+			return false
+		}
+		m.handoverForwardingResponse(e, resp)
+		return true
+	}
 	if (m.s.Wait != WaitPathSwitchMBR && m.s.Wait != WaitHOModifyBearer) || e.Txn != m.s.Pending || e.Txn == 0 {
 		return false
 	}
@@ -756,10 +882,9 @@ func uliOf(l Location) gtp.ULI {
 // forwardingList is the E-RABs Subject to Data Forwarding List of HANDOVER
 // COMMAND (TS 36.413 §9.1.5.2, TS 23.401 §5.5.1.2.2 step 8) for direct
 // forwarding: each admitted E-RAB for which the target offered a downlink
-// (and perhaps uplink) forwarding tunnel. Without a direct path no list is
-// sent: indirect forwarding through the SGW (Create Indirect Data
-// Forwarding Tunnel, TS 29.274 §7.2.18) is not implemented, so the source
-// does not forward.
+// (and perhaps uplink) forwarding tunnel. Without a direct path it is
+// empty: indirect forwarding goes through the SGW's tunnels instead
+// (indirectForwardingRequest, handoverForwardingResponse).
 func (m *Machine) forwardingList(fwd []ERABForwarding) s1ap.ERABSubjecttoDataForwardingList {
 	h := &m.s.HO
 	if !h.DirectForwarding {
@@ -807,11 +932,15 @@ func appendHandover(e *enc, h *Handover) {
 	e.bytes(h.Released)
 	e.flag(h.CapsMismatch)
 	e.flag(h.DirectForwarding)
+	// v4 (issue #9, indirect forwarding)
+	e.bytes(h.Container)
+	e.flag(h.IndirectForwarding)
 }
 
-// decodeHandover decodes appendHandover's encoding; v3 says the record
-// is of version 3 or later (DirectForwarding present).
-func decodeHandover(d *dec, h *Handover, v3 bool) {
+// decodeHandover decodes appendHandover's encoding of a version v record
+// (v ≥ 3: DirectForwarding present; v ≥ 4: Container and
+// IndirectForwarding).
+func decodeHandover(d *dec, h *Handover, v uint8) {
 	if !d.flag("handover") {
 		return
 	}
@@ -837,7 +966,11 @@ func decodeHandover(d *dec, h *Handover, v3 bool) {
 		d.fail("released E-RABs too long")
 	}
 	h.CapsMismatch = d.flag("capabilities mismatch")
-	if v3 {
+	if v >= 3 {
 		h.DirectForwarding = d.flag("direct forwarding")
+	}
+	if v >= 4 {
+		h.Container = d.bytes("handover container")
+		h.IndirectForwarding = d.flag("indirect forwarding")
 	}
 }

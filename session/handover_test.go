@@ -125,6 +125,45 @@ func (w *world) runHandover(cmd string, a map[string]string, out *strings.Builde
 			}
 		}
 		w.step(ack, out)
+	case "ho-fwd":
+		// The SGW's answer to Create Indirect Data Forwarding Tunnel: SGW
+		// DL/UL forwarding F-TEIDs per bearer (0xe0.. / 0xf0..); reject:
+		// #106; error: no answer; refuse=EBI: that bearer "Context not
+		// found"; del: answer the Delete that follows instead.
+		if hasKey(a, "del") {
+			req := w.popS11("DeleteIndirectDataForwardingTunnelRequest")
+			c := gtp.CauseRequestAccepted
+			if hasKey(a, "reject") {
+				c = gtp.CauseSystemFailure
+			}
+			w.step(&S11Response{Now: w.now, Txn: req.Txn, Msg: &gtp.DeleteIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: c}}}, out)
+			break
+		}
+		req := w.popS11("CreateIndirectDataForwardingTunnelRequest")
+		cr := req.Msg.(*gtp.CreateIndirectDataForwardingTunnelRequest)
+		resp := &gtp.CreateIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}
+		sgwAddr := netip.MustParseAddr("127.0.0.1")
+		for _, bc := range cr.BearerContexts {
+			if a["refuse"] == strconv.Itoa(int(bc.EBI)) {
+				resp.Cause.Value = gtp.CauseRequestAcceptedPartially
+				resp.BearerContexts = append(resp.BearerContexts, gtp.BearerContext{EBI: bc.EBI, Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+				continue
+			}
+			rb := gtp.BearerContext{EBI: bc.EBI, Cause: gtp.Cause{Value: gtp.CauseRequestAccepted},
+				SGWDLForwardingFTEID: gtp.FTEID{Interface: gtp.IfSGWDLForwarding, TEID: 0xe000 + uint32(bc.EBI), IPv4: sgwAddr}}
+			if !bc.ENBULForwardingFTEID.IsZero() {
+				rb.SGWULForwardingFTEID = gtp.FTEID{Interface: gtp.IfSGWULForwarding, TEID: 0xf000 + uint32(bc.EBI), IPv4: sgwAddr}
+			}
+			resp.BearerContexts = append(resp.BearerContexts, rb)
+		}
+		ev := &S11Response{Now: w.now, Txn: req.Txn, Msg: resp}
+		if hasKey(a, "reject") {
+			ev.Msg = &gtp.CreateIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: gtp.CauseDataForwardingNotSupported}}
+		}
+		if hasKey(a, "error") {
+			ev.Msg, ev.Err = nil, fmt.Errorf("s11: no response from peer")
+		}
+		w.step(ev, out)
 	case "s1-failure":
 		w.step(&HandoverFailure{Now: w.now, Conn: c.target, Cause: radioCause(s1ap.CauseRadioNetworkNoRadioResourcesAvailableInTargetCell)}, out)
 	case "s1-cancel":

@@ -373,6 +373,15 @@ func gtpSummary(m gtp.Message) string {
 		return "ReleaseAccessBearersRequest"
 	case *gtp.DownlinkDataNotificationFailureIndication:
 		return "DownlinkDataNotificationFailureIndication cause=" + m.Cause.Value.String()
+	case *gtp.CreateIndirectDataForwardingTunnelRequest:
+		s := "CreateIndirectDataForwardingTunnelRequest"
+		for _, b := range m.BearerContexts {
+			s += fmt.Sprintf(" ebi=%d dl=%v/%#x(%d) ul=%v/%#x(%d)", b.EBI, b.ENBDLForwardingFTEID.IPv4, b.ENBDLForwardingFTEID.TEID,
+				b.ENBDLForwardingFTEID.Interface, b.ENBULForwardingFTEID.IPv4, b.ENBULForwardingFTEID.TEID, b.ENBULForwardingFTEID.Interface)
+		}
+		return s
+	case *gtp.DeleteIndirectDataForwardingTunnelRequest:
+		return "DeleteIndirectDataForwardingTunnelRequest"
 	}
 	return fmt.Sprintf("%T", m)
 }

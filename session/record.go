@@ -26,7 +26,15 @@ import (
 //	   handover's DirectForwarding. A version 2 record loads with
 //	   DirectForwarding false and PagingDDN true if it was paging
 //	   (version 2 paged only for a Downlink Data Notification).
-const RecordVersion = 3
+//	4  S1 handover with indirect data forwarding (issue #9): the
+//	   handover's Container (kept while the SGW creates the forwarding
+//	   tunnels, Wait WaitHOForwarding) and IndirectForwarding (the SGW
+//	   holds tunnels to delete at the end). A version 3 record loads with
+//	   both zero: its handover used no indirect forwarding. (bearers)
+//	   ESMTransaction.Modified, the further bearers of an Update Bearer
+//	   Request with several; a version 3 record loads with none (version 3
+//	   modified one bearer per request).
+const RecordVersion = 4
 
 // Subscriber is the record of one subscriber: everything the MME keeps
 // about a UE between events, stored at every step that changes it (docs/
@@ -388,6 +396,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	appendBearersV2(&e, s)
 	// v3 (issue #9, bearers for an idle UE)
 	e.flag(s.PagingDDN)
+	// v4 (issue #9, Update Bearer Request with several bearers)
+	appendESMV4(&e, &s.ESM)
 	return e.b
 }
 
@@ -472,10 +482,10 @@ func UnmarshalRecord(b []byte) (*Subscriber, error) {
 func migrate(v uint8, body []byte) (*Subscriber, error) {
 	switch v {
 	case 1:
-		// v1 -> v3: the idle mode fields start zero (not paging, no TAU).
+		// v1 -> v4: the idle mode fields start zero (not paging, no TAU).
 		return decodeV1(body, 1)
 	case 2:
-		// v2 -> v3: a paging in progress was DDN-triggered (the only kind
+		// v2 -> v4: a paging in progress was DDN-triggered (the only kind
 		// version 2 pages for); a handover has no direct forwarding.
 		s, err := decodeV1(body, 2)
 		if err == nil && s.PagingAttempts > 0 {
@@ -483,7 +493,10 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 		}
 		return s, err
 	case 3:
+		// v3 -> v4: a handover in progress has no indirect forwarding.
 		return decodeV1(body, 3)
+	case 4:
+		return decodeV1(body, 4)
 	}
 	return nil, fmt.Errorf("%w: %d (this node reads up to %d)", ErrRecordVersion, v, RecordVersion)
 }
@@ -589,13 +602,17 @@ func decodeV1(body []byte, v uint8) (*Subscriber, error) {
 		s.TAUActive = d.flag("TAU active")
 		s.TAURelease = d.flag("TAU release")
 		// v2 (issue #9, handover)
-		decodeHandover(d, &s.HO, v >= 3)
+		decodeHandover(d, &s.HO, v)
 		// v2 (issue #9, bearers)
 		decodeBearersV2(d, s)
 	}
 	if v >= 3 {
 		// v3 (issue #9, bearers for an idle UE)
 		s.PagingDDN = d.flag("paging for downlink data")
+	}
+	if v >= 4 {
+		// v4 (issue #9, Update Bearer Request with several bearers)
+		decodeESMV4(d, &s.ESM)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))

@@ -68,8 +68,14 @@ type ESMTransaction struct {
 	// WholePDN: the deactivation deletes the PDN connection of LBI
 	// (Delete Bearer Request with the Linked EBI, TS 29.274 §7.2.9.2).
 	WholePDN bool
-	// Items are the bearers of a Create Bearer Request (dedicated.go).
+	// Items are the bearers of a Create Bearer Request (dedicated.go), the
+	// further bearers of a deactivation, or those of an Update Bearer
+	// Request after the first (EBI, Pending).
 	Items []ESMItem
+	// Modified (record v4): for a modification of several bearers, the
+	// bearer each of Items becomes once accepted (same order as Items; an
+	// item the request named but the UE does not have holds only its EBI).
+	Modified []Bearer
 }
 
 // Active reports whether an ESM procedure runs.
@@ -121,6 +127,35 @@ func appendBearersV2(e *enc, s *Subscriber) {
 		e.u8(uint8(it.UE))
 		e.u8(uint8(it.Cause))
 		e.u8(it.ESMCause)
+	}
+}
+
+// appendESMV4 appends the ESM transaction's version 4 field: the pending
+// values of a modification's further bearers.
+func appendESMV4(e *enc, t *ESMTransaction) {
+	e.uv(uint64(len(t.Modified)))
+	for i := range t.Modified {
+		b := &t.Modified[i]
+		e.u8(b.EBI)
+		e.u8(b.QCI)
+		appendARP(e, b.ARP)
+		appendBearerV2(e, b)
+	}
+}
+
+// decodeESMV4 reads what appendESMV4 wrote.
+func decodeESMV4(d *dec, t *ESMTransaction) {
+	n := d.list("ESM modified bearers")
+	for i := 0; i < n; i++ {
+		var b Bearer
+		b.EBI = d.u8("modified EBI")
+		b.QCI = d.u8("modified QCI")
+		b.ARP = decodeARP(d)
+		decodeBearerV2(d, &b)
+		t.Modified = append(t.Modified, b)
+	}
+	if n != 0 && n != len(t.Items) {
+		d.fail("ESM modified bearers do not match the items")
 	}
 }
 

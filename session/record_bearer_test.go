@@ -22,7 +22,9 @@ func TestRecordBearerFields(t *testing.T) {
 		Retx: []byte{0x62, 0, 0xc9}, Bearers: []uint8{6}, APN: "ims", PDNType: nas.PDNTypeIPv4, DowngradeCause: 50,
 		Pending:    Bearer{EBI: 6, QCI: 2, ARP: ARP{Level: 3, Preemptable: true}, GBRUplink: 128, TFT: []byte{1}},
 		AMBRUplink: 1000, AMBRDownlink: 2000, WholePDN: true,
-		Items: []ESMItem{{EBI: 6, ENB: AnswerOK, UE: AnswerFailed, Cause: gtp.CauseUERefuses, ESMCause: 31}, {Cause: gtp.CauseNoResourcesAvailable}}}
+		Items: []ESMItem{{EBI: 6, ENB: AnswerOK, UE: AnswerFailed, Cause: gtp.CauseUERefuses, ESMCause: 31}, {Cause: gtp.CauseNoResourcesAvailable}},
+		// v4: the pending values of a multi-bearer modification's items.
+		Modified: []Bearer{{EBI: 6, QCI: 1, ARP: ARP{Level: 2, MayPreempt: true}, MBRUplink: 512, GBRDownlink: 256, TFT: []byte{2, 3}}, {EBI: 9}}}
 	b := s.AppendBinary(nil)
 	got, err := UnmarshalRecord(b)
 	if err != nil {

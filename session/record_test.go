@@ -61,6 +61,16 @@ func fullRecord() *Subscriber {
 		TargetLocation: Location{TAI: nas.TAI{PLMN: testPLMN, TAC: 2}},
 		ERABs:          []ERABSetup{{EBI: 5, Addr: netip.MustParseAddr("127.0.0.2"), TEID: 0x9006}},
 		Released:       []uint8{6}, DirectForwarding: true}
+	// v4 (issue #9, indirect forwarding)
+	s.HO.Container, s.HO.IndirectForwarding = []byte{0x40, 0x01}, true
+	return s
+}
+
+// fullRecordV3 is fullRecord as a version 3 record holds it: the
+// handover's v4 fields zero (the v3 -> v4 migration).
+func fullRecordV3() *Subscriber {
+	s := fullRecord()
+	s.HO.Container, s.HO.IndirectForwarding = nil, false
 	return s
 }
 
@@ -124,8 +134,17 @@ func TestRecordGoldenV2(t *testing.T) {
 // (issue #9: paging for bearers, S1 handover direct forwarding).
 func TestRecordGoldenV3(t *testing.T) {
 	got := loadGolden(t, 3)
-	if want := fullRecord(); !reflect.DeepEqual(got, want) {
+	if want := fullRecordV3(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("version 3 record loads differently:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestRecordGoldenV4 loads a record written by the version-4 encoder
+// (issue #9: S1 handover with indirect data forwarding).
+func TestRecordGoldenV4(t *testing.T) {
+	got := loadGolden(t, 4)
+	if want := fullRecord(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 4 record loads differently:\n got %+v\nwant %+v", got, want)
 	}
 }
 

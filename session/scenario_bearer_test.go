@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,14 +18,16 @@ import (
 //
 //	hss-ula-apns apns=internet,ims        ULA with several APN configurations
 //	sgw-cbr [lbi=5] [qci=1] [pti=N]       Create Bearer Request from the SGW
-//	sgw-ubr ebi=6 [qci=N] [ambr=ul/dl]    Update Bearer Request
+//	sgw-ubr ebi=6[,7..] [qci=N] [tft=7] [ambr=ul/dl]
+//	                                      Update Bearer Request (a bearer context
+//	                                      each; tft=: those get a new TFT, no QoS)
 //	sgw-dbr ebi=6 | lbi=6                 Delete Bearer Request
 //	sgw-dbr-triggered                     the PGW's answer to the Delete Bearer Command
 //	sgw-csr-pdn [cause=N]                 answer to the ESM Create Session Request
 //	sgw-dsr-pdn                           answer to a PDN disconnection's Delete Session
 //	sgw-mbr-pdn                           answer to the new PDN's Modify Bearer
 //	enb-erab-setup [fail]                 E-RAB SETUP RESPONSE to the last request
-//	enb-erab-modify [fail]                E-RAB MODIFY RESPONSE
+//	enb-erab-modify [fail[=7,..]]         E-RAB MODIFY RESPONSE (fail: all, or those)
 //	enb-erab-release                      E-RAB RELEASE RESPONSE
 //	enb-erab-release-indication ebi=6     E-RAB RELEASE INDICATION
 //	ue-esm accept|reject [cause=N]        the UE's answer to the last ESM request
@@ -91,11 +94,22 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 		w.step(&S11Request{Now: w.now, ID: p.nextReq, Msg: req}, out)
 	case "sgw-ubr":
 		p.nextReq++
-		bc := gtp.BearerContext{EBI: u8("ebi", 6)}
-		if q := u8("qci", 0); q != 0 {
-			bc.BearerQoS = gtp.BearerQoS{QCI: q, ARP: gtp.ARP{PL: 2, PVI: true}, MBRUplink: 256, MBRDownlink: 256, GBRUplink: 128, GBRDownlink: 128}
+		req := &gtp.UpdateBearerRequest{AMBR: gtp.AMBR{Uplink: 10000, Downlink: 20000}}
+		ebis := a["ebi"]
+		if ebis == "" {
+			ebis = "6"
 		}
-		req := &gtp.UpdateBearerRequest{BearerContexts: []gtp.BearerContext{bc}, AMBR: gtp.AMBR{Uplink: 10000, Downlink: 20000}}
+		tftOnly := strings.Split(a["tft"], ",")
+		for _, v := range strings.Split(ebis, ",") {
+			n, _ := strconv.Atoi(v)
+			bc := gtp.BearerContext{EBI: uint8(n)}
+			if slices.Contains(tftOnly, v) {
+				bc.TFT = []byte{0x21, 0x31, 0x00, 0x03, 0x30, 0x11}
+			} else if q := u8("qci", 0); q != 0 {
+				bc.BearerQoS = gtp.BearerQoS{QCI: q, ARP: gtp.ARP{PL: 2, PVI: true}, MBRUplink: 256, MBRDownlink: 256, GBRUplink: 128, GBRDownlink: 128}
+			}
+			req.BearerContexts = append(req.BearerContexts, bc)
+		}
 		if v, ok := a["ambr"]; ok {
 			ul, dl, _ := strings.Cut(v, "/")
 			x, _ := strconv.Atoi(ul)
@@ -168,7 +182,7 @@ func (w *world) runBearer(cmd string, a map[string]string, out *strings.Builder)
 	case "enb-erab-modify":
 		ev := &ERABModifyResponse{Now: w.now, Conn: w.conn}
 		for _, ebi := range p.erabMod {
-			if _, fail := a["fail"]; fail {
+			if f, fail := a["fail"]; fail && (f == "" || slices.Contains(strings.Split(f, ","), strconv.Itoa(int(ebi)))) {
 				ev.Failed = append(ev.Failed, ERABFailed{EBI: ebi, Cause: radioCause(s1ap.CauseRadioNetworkRadioResourcesNotAvailable)})
 				continue
 			}
@@ -242,6 +256,9 @@ func (w *world) ueESM(a map[string]string, out *strings.Builder) {
 				msg = &nas.ActivateDefaultEPSBearerContextReject{EBI: r.EBI, PTI: r.PTI, ESMCause: cause}
 			}
 		case *nas.ModifyEPSBearerContextRequest:
+			if want != 0 && int(r.EBI) != want {
+				continue
+			}
 			msg = &nas.ModifyEPSBearerContextAccept{EBI: r.EBI, PTI: r.PTI}
 			if reject {
 				msg = &nas.ModifyEPSBearerContextReject{EBI: r.EBI, PTI: r.PTI, ESMCause: cause}

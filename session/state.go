@@ -157,14 +157,17 @@ const (
 	WaitHORequestAck   // HANDOVER REQUEST sent to the target, TS1RELOCprep (TS 36.413 §8.4.2)
 	WaitHONotify       // HANDOVER COMMAND sent to the source, TS1RELOCoverall (TS 36.413 §8.4.3)
 	WaitHOModifyBearer // Modify Bearer Request after HANDOVER NOTIFY sent (TS 23.401 §5.5.1.2.2 step 17)
-	lastWait           = WaitHOModifyBearer
+	// v4 (issue #9, indirect forwarding)
+	WaitHOForwarding // Create Indirect Data Forwarding Tunnel Request sent, TS1RELOCprep (TS 23.401 §5.5.1.2.2 step 8a)
+	lastWait         = WaitHOForwarding
 )
 
 var waitNames = [...]string{"", "none", "imsi_resolution", "identity_response", "aia", "authentication_response",
 	"security_mode_complete", "esm_information_response", "old_sessions_deleted", "ula", "create_session_response",
 	"attach_complete", "delete_session_response", "detach_accept", "release_access_bearers_response", "ue_context_release_complete",
 	"initial_context_setup_response", "modify_bearer_response", "tau_complete", "guti_reallocation_complete",
-	"path_switch_modify_bearer_response", "handover_request_acknowledge", "handover_notify", "handover_modify_bearer_response"}
+	"path_switch_modify_bearer_response", "handover_request_acknowledge", "handover_notify", "handover_modify_bearer_response",
+	"create_indirect_forwarding_response"}
 
 func (w Wait) String() string {
 	if w > 0 && int(w) < len(waitNames) {

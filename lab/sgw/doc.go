@@ -17,6 +17,9 @@
 //     the last one (§5.3.8);
 //   - Delete Bearer Command: answered by a Delete Bearer Request with the
 //     command's sequence number (§5.4.4.2);
+//   - Create / Delete Indirect Data Forwarding Tunnel: allocates forwarding
+//     TEIDs towards the target eNodeB's and releases them (§5.5.1.2.2 steps
+//     8a, 21), or answers #106 after SetDataForwarding(false);
 //   - network-initiated, on an admin call or at a configured rate: Downlink
 //     Data Notification for idle UEs (§5.3.4.3), Create, Update and Delete
 //     Bearer Requests (§5.4.1, §5.4.2, §5.4.4.1).

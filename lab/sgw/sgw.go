@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"sort"
@@ -61,6 +62,9 @@ type Emulator struct {
 	v6       *v6Pool
 	ddnNext  int
 	counts   map[string]int
+	// noForwarding: Create Indirect Data Forwarding Tunnel Requests are
+	// answered "Data forwarding not supported" (SetDataForwarding).
+	noForwarding bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -80,6 +84,19 @@ type UE struct {
 	// Bearers, TS 23.401 §5.3.5), so downlink data triggers a DDN.
 	Idle       bool
 	DDNPending bool
+	// Forwarding are the indirect data forwarding tunnels of an S1
+	// handover (TS 23.401 §5.5.1.2.2 step 8a), by EBI, until the MME
+	// deletes them (step 19b).
+	Forwarding map[uint8]ForwardingTunnel
+}
+
+// ForwardingTunnel is one bearer's indirect data forwarding tunnel: the
+// SGW's DL (and UL) forwarding F-TEIDs and the target eNodeB's they
+// forward to (TS 29.274 §7.2.18, §7.2.19).
+type ForwardingTunnel struct {
+	EBI          uint8
+	SGWDL, SGWUL gtp.FTEID
+	ENBDL, ENBUL gtp.FTEID
 }
 
 // PDN is one PDN connection.
@@ -204,6 +221,10 @@ func (e *Emulator) handle(in *s11.Incoming) {
 		e.deleteSession(in, m)
 	case *gtp.DeleteBearerCommand:
 		e.deleteBearerCommand(in, m)
+	case *gtp.CreateIndirectDataForwardingTunnelRequest:
+		e.createIndirectForwarding(in, m)
+	case *gtp.DeleteIndirectDataForwardingTunnelRequest:
+		e.deleteIndirectForwarding(in)
 	case *gtp.DownlinkDataNotificationFailureIndication:
 		e.mu.Lock()
 		if ue := e.ues[in.Session]; ue != nil {
@@ -478,6 +499,89 @@ func (e *Emulator) modifyBearer(in *s11.Incoming, m *gtp.ModifyBearerRequest) {
 	}
 	e.count("modify_bearer")
 	in.Respond(ue.MMETEID, resp)
+}
+
+// SetDataForwarding says whether the emulator supports indirect data
+// forwarding (the default); without it a Create Indirect Data Forwarding
+// Tunnel Request is answered "Data forwarding not supported" (#106,
+// TS 29.274 §8.4), as an SGW without forwarding resources does.
+func (e *Emulator) SetDataForwarding(supported bool) {
+	e.mu.Lock()
+	e.noForwarding = !supported
+	e.mu.Unlock()
+}
+
+// createIndirectForwarding: TS 23.401 §5.5.1.2.2 step 8a, TS 29.274
+// §7.2.18-19: per bearer context naming a bearer of the UE and a target
+// eNodeB DL (UL) forwarding F-TEID, a fresh SGW forwarding F-TEID; unknown
+// bearers get "Context not found"; none accepted: the message is refused.
+func (e *Emulator) createIndirectForwarding(in *s11.Incoming, m *gtp.CreateIndirectDataForwardingTunnelRequest) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.count("create_indirect_forwarding")
+	ue := e.ues[in.Session]
+	if ue == nil {
+		in.Respond(0, &gtp.CreateIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+		return
+	}
+	if e.noForwarding {
+		in.Respond(ue.MMETEID, &gtp.CreateIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: gtp.CauseDataForwardingNotSupported}})
+		return
+	}
+	resp := &gtp.CreateIndirectDataForwardingTunnelResponse{Cause: accepted()}
+	tunnels := map[uint8]ForwardingTunnel{}
+	for _, bc := range m.BearerContexts {
+		_, b := ue.bearer(bc.EBI)
+		if b == nil || bc.ENBDLForwardingFTEID.IsZero() && bc.ENBULForwardingFTEID.IsZero() {
+			resp.BearerContexts = append(resp.BearerContexts, gtp.BearerContext{EBI: bc.EBI, Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+			continue
+		}
+		ft := ForwardingTunnel{EBI: bc.EBI, ENBDL: bc.ENBDLForwardingFTEID, ENBUL: bc.ENBULForwardingFTEID}
+		rb := gtp.BearerContext{EBI: bc.EBI, Cause: accepted()}
+		if !ft.ENBDL.IsZero() {
+			e.nextTEID++
+			ft.SGWDL = gtp.FTEID{Interface: gtp.IfSGWDLForwarding, TEID: e.nextTEID, IPv4: e.upAddr4(), IPv6: e.upAddr6()}
+			rb.SGWDLForwardingFTEID = ft.SGWDL
+		}
+		if !ft.ENBUL.IsZero() {
+			e.nextTEID++
+			ft.SGWUL = gtp.FTEID{Interface: gtp.IfSGWULForwarding, TEID: e.nextTEID, IPv4: e.upAddr4(), IPv6: e.upAddr6()}
+			rb.SGWULForwardingFTEID = ft.SGWUL
+		}
+		tunnels[bc.EBI] = ft
+		resp.BearerContexts = append(resp.BearerContexts, rb)
+	}
+	switch {
+	case len(tunnels) == 0:
+		resp = &gtp.CreateIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}}
+	case len(tunnels) < len(m.BearerContexts):
+		resp.Cause.Value = gtp.CauseRequestAcceptedPartially
+	}
+	if len(tunnels) > 0 {
+		// A new request replaces the tunnels of an earlier handover.
+		ue.Forwarding = tunnels
+	}
+	in.Respond(ue.MMETEID, resp)
+}
+
+// deleteIndirectForwarding: TS 23.401 §5.5.1.2.2 step 19b, TS 29.274
+// §7.2.22-23: the UE's forwarding tunnels are released; a UE without any
+// gets "Context not found".
+func (e *Emulator) deleteIndirectForwarding(in *s11.Incoming) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.count("delete_indirect_forwarding")
+	ue := e.ues[in.Session]
+	if ue == nil || len(ue.Forwarding) == 0 {
+		teid := uint32(0)
+		if ue != nil {
+			teid = ue.MMETEID
+		}
+		in.Respond(teid, &gtp.DeleteIndirectDataForwardingTunnelResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+		return
+	}
+	ue.Forwarding = nil
+	in.Respond(ue.MMETEID, &gtp.DeleteIndirectDataForwardingTunnelResponse{Cause: accepted()})
 }
 
 // releaseAccessBearers: S1 release, the UE goes ECM-IDLE (TS 23.401
@@ -848,6 +952,73 @@ func (e *Emulator) UpdateBearer(ctx context.Context, imsi string, ebi uint8, qos
 	return nil
 }
 
+// BearerUpdate is one bearer context of UpdateBearers: the EBI and its new
+// QoS (zero: unchanged).
+type BearerUpdate struct {
+	EBI uint8
+	QoS gtp.BearerQoS
+}
+
+// UpdateBearers starts a network-initiated modification of several bearers
+// of one PDN connection (TS 23.401 §5.4.2.1): one Update Bearer Request
+// with a bearer context per update (TS 29.274 §7.2.15) and the APN-AMBR
+// (ambr, or unchanged). It returns the MME's answer: the message cause and
+// each bearer's cause (TS 29.274 §7.2.16); the accepted bearers take their
+// new QoS. An EBI the emulator does not know is sent all the same (the MME
+// answers it "Context not found").
+func (e *Emulator) UpdateBearers(ctx context.Context, imsi string, ups []BearerUpdate, ambr *gtp.AMBR) (*gtp.UpdateBearerResponse, error) {
+	e.mu.Lock()
+	ue := e.byIMSI[imsi]
+	if ue == nil || len(ups) == 0 {
+		e.mu.Unlock()
+		return nil, ErrNoUE
+	}
+	var pdn *PDN
+	for _, u := range ups {
+		if p, _ := ue.bearer(u.EBI); p != nil && pdn == nil {
+			pdn = p
+		}
+	}
+	if pdn == nil {
+		e.mu.Unlock()
+		return nil, ErrNoBearer
+	}
+	newAMBR := pdn.AMBR
+	if ambr != nil {
+		newAMBR = *ambr
+	}
+	to, teid, key := ue.MME, ue.MMETEID, ue.Key
+	e.count("update_bearer")
+	e.mu.Unlock()
+	req := &gtp.UpdateBearerRequest{AMBR: newAMBR}
+	for _, u := range ups {
+		req.BearerContexts = append(req.BearerContexts, gtp.BearerContext{EBI: u.EBI, BearerQoS: u.QoS})
+	}
+	resp, err := e.request(ctx, to, teid, req)
+	if err != nil {
+		return nil, err
+	}
+	r := resp.(*gtp.UpdateBearerResponse)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ue = e.ues[key]; ue != nil && r.Cause.Accepted() {
+		for _, bc := range r.BearerContexts {
+			if !bc.Cause.Accepted() {
+				continue
+			}
+			for _, u := range ups {
+				if p, b := ue.bearer(bc.EBI); b != nil && u.EBI == bc.EBI {
+					p.AMBR = newAMBR
+					if !u.QoS.IsZero() {
+						b.QoS = u.QoS
+					}
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
 // DeleteBearer starts a network-initiated bearer deactivation (TS 23.401
 // §5.4.4.1): a dedicated bearer by EBI, or the whole PDN connection when
 // ebi is its default bearer (Linked EBI).
@@ -915,6 +1086,7 @@ func (ue *UE) copy() UE {
 		}
 		c.PDNs[l] = &pc
 	}
+	c.Forwarding = maps.Clone(ue.Forwarding)
 	return c
 }
 

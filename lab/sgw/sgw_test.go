@@ -416,3 +416,107 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 	}
 }
+
+// Indirect data forwarding (TS 23.401 §5.5.1.2.2 steps 8a, 19b): the SGW
+// allocates a DL (and UL) forwarding F-TEID per known bearer, refuses an
+// unknown one, releases them on delete, and answers #106 when it has no
+// forwarding.
+func TestIndirectDataForwarding(t *testing.T) {
+	emu := newEmulator(t, Config{})
+	mme := newFakeMME(t, s11.Config{})
+	sgw := emu.Addr()
+	const imsi = "001010000000043"
+	m, err := mme.ep.RequestSync(ctx(t), sgw, 0, mme.csr(imsi, sgw, gtp.PDNTypeIPv4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sgwTEID := m.(*gtp.CreateSessionResponse).SenderFTEID.TEID
+	dl := gtp.FTEID{Interface: gtp.IfENodeBDLForwarding, TEID: 0xd1, IPv4: netip.MustParseAddr("127.0.0.10")}
+	ul := gtp.FTEID{Interface: gtp.IfENodeBULForwarding, TEID: 0x71, IPv4: netip.MustParseAddr("127.0.0.10")}
+	req := &gtp.CreateIndirectDataForwardingTunnelRequest{BearerContexts: []gtp.BearerContext{
+		{EBI: 5, ENBDLForwardingFTEID: dl, ENBULForwardingFTEID: ul}, {EBI: 9, ENBDLForwardingFTEID: dl}}}
+	m, err = mme.ep.RequestSync(ctx(t), sgw, sgwTEID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.(*gtp.CreateIndirectDataForwardingTunnelResponse)
+	if r.Cause.Value != gtp.CauseRequestAcceptedPartially || len(r.BearerContexts) != 2 {
+		t.Fatalf("response %+v", r)
+	}
+	b5, b9 := r.BearerContexts[0], r.BearerContexts[1]
+	if b5.EBI != 5 || !b5.Cause.Accepted() || b5.SGWDLForwardingFTEID.Interface != gtp.IfSGWDLForwarding ||
+		b5.SGWULForwardingFTEID.Interface != gtp.IfSGWULForwarding || b5.SGWDLForwardingFTEID.TEID == b5.SGWULForwardingFTEID.TEID {
+		t.Fatalf("bearer 5 %+v", b5)
+	}
+	if b9.EBI != 9 || b9.Cause.Value != gtp.CauseContextNotFound {
+		t.Fatalf("bearer 9 %+v", b9)
+	}
+	ue, _ := emu.UE(imsi)
+	if ft := ue.Forwarding[5]; ft.ENBDL != dl || ft.ENBUL != ul || ft.SGWDL != b5.SGWDLForwardingFTEID {
+		t.Fatalf("tunnel kept %+v", ue.Forwarding)
+	}
+	del := func() gtp.CauseValue {
+		m, err := mme.ep.RequestSync(ctx(t), sgw, sgwTEID, &gtp.DeleteIndirectDataForwardingTunnelRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*gtp.DeleteIndirectDataForwardingTunnelResponse).Cause.Value
+	}
+	if c := del(); c != gtp.CauseRequestAccepted {
+		t.Fatalf("delete: %v", c)
+	}
+	if ue, _ := emu.UE(imsi); len(ue.Forwarding) != 0 {
+		t.Fatalf("tunnels left %+v", ue.Forwarding)
+	}
+	if c := del(); c != gtp.CauseContextNotFound {
+		t.Fatalf("second delete: %v", c)
+	}
+	emu.SetDataForwarding(false)
+	m, err = mme.ep.RequestSync(ctx(t), sgw, sgwTEID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.(*gtp.CreateIndirectDataForwardingTunnelResponse).Cause.Value; c != gtp.CauseDataForwardingNotSupported {
+		t.Fatalf("without forwarding: %v", c)
+	}
+	if n := emu.Counts()["create_indirect_forwarding"]; n != 2 {
+		t.Fatalf("counted %d", n)
+	}
+}
+
+// UpdateBearers sends one Update Bearer Request with a bearer context per
+// bearer and applies the QoS of those the MME accepted.
+func TestUpdateBearers(t *testing.T) {
+	emu := newEmulator(t, Config{})
+	mme := newFakeMME(t, s11.Config{})
+	const imsi = "001010000000044"
+	if _, err := mme.ep.RequestSync(ctx(t), emu.Addr(), 0, mme.csr(imsi, emu.Addr(), gtp.PDNTypeIPv4)); err != nil {
+		t.Fatal(err)
+	}
+	ebi, err := emu.CreateBearer(ctx(t), imsi, BearerRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := gtp.BearerQoS{QCI: 3, ARP: gtp.ARP{PL: 4}, MBRUplink: 64, MBRDownlink: 64, GBRUplink: 32, GBRDownlink: 32}
+	r, err := emu.UpdateBearers(ctx(t), imsi, []BearerUpdate{{EBI: 5}, {EBI: ebi, QoS: q}}, &gtp.AMBR{Uplink: 7, Downlink: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Cause.Accepted() || len(r.BearerContexts) != 2 {
+		t.Fatalf("response %+v", r)
+	}
+	in := <-mme.inbox
+	for in.Header.Type != gtp.TypeUpdateBearerRequest {
+		in = <-mme.inbox
+	}
+	if req := in.Msg.(*gtp.UpdateBearerRequest); len(req.BearerContexts) != 2 || req.BearerContexts[1].EBI != ebi || req.AMBR.Uplink != 7 {
+		t.Fatalf("request %+v", req)
+	}
+	ue, _ := emu.UE(imsi)
+	if b := ue.PDNs[5].Bearers[ebi]; b.QoS != q || ue.PDNs[5].AMBR != (gtp.AMBR{Uplink: 7, Downlink: 8}) {
+		t.Fatalf("bearer %+v, AMBR %+v", b.QoS, ue.PDNs[5].AMBR)
+	}
+	if _, err := emu.UpdateBearers(ctx(t), imsi, []BearerUpdate{{EBI: 14}}, nil); err != ErrNoBearer {
+		t.Fatalf("unknown bearers only: %v", err)
+	}
+}

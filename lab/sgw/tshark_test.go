@@ -145,6 +145,12 @@ func TestTsharkDissectsOurTraffic(t *testing.T) {
 	must(mme.ep.RequestSync(c, sgw, teid, &gtp.DeleteBearerCommand{BearerContexts: []gtp.BearerContext{{EBI: ebi}}}))
 	must(mme.ep.RequestSync(c, sgw, teid, &gtp.DeleteBearerCommand{BearerContexts: []gtp.BearerContext{{EBI: 15}}}))
 	must(mme.ep.RequestSync(c, sgw, 0xdead, &gtp.ModifyBearerRequest{})) // Context Not Found
+	// S1 handover with indirect forwarding (TS 23.401 §5.5.1.2.2 8a, 19b).
+	fwdAddr := netip.MustParseAddr("127.0.0.10")
+	must(mme.ep.RequestSync(c, sgw, teid, &gtp.CreateIndirectDataForwardingTunnelRequest{BearerContexts: []gtp.BearerContext{{EBI: 5,
+		ENBDLForwardingFTEID: gtp.FTEID{Interface: gtp.IfENodeBDLForwarding, TEID: 0xd1, IPv4: fwdAddr},
+		ENBULForwardingFTEID: gtp.FTEID{Interface: gtp.IfENodeBULForwarding, TEID: 0x71, IPv4: fwdAddr}}}}))
+	must(mme.ep.RequestSync(c, sgw, teid, &gtp.DeleteIndirectDataForwardingTunnelRequest{}))
 	must(mme.ep.RequestSync(c, sgw, teid, &gtp.DeleteSessionRequest{LinkedEBI: 5}))
 	// What the emulator's endpoint answers to broken input: a request
 	// without its RAT Type (#70 with the offending IE) and GTPv1 (Version
@@ -213,6 +219,8 @@ func TestTsharkDissectsOurTraffic(t *testing.T) {
 		gtp.TypeCreateBearerRequest, gtp.TypeCreateBearerResponse, gtp.TypeUpdateBearerRequest, gtp.TypeUpdateBearerResponse,
 		gtp.TypeDeleteBearerRequest, gtp.TypeDeleteBearerResponse, gtp.TypeDeleteBearerCommand, gtp.TypeDeleteBearerFailureIndication,
 		gtp.TypeDeleteSessionRequest, gtp.TypeDeleteSessionResponse,
+		gtp.TypeCreateIndirectDataForwardingTunnelRequest, gtp.TypeCreateIndirectDataForwardingTunnelResponse,
+		gtp.TypeDeleteIndirectDataForwardingTunnelRequest, gtp.TypeDeleteIndirectDataForwardingTunnelResponse,
 	} {
 		if !seen[int(want)] {
 			t.Errorf("no %v in the capture", want)
