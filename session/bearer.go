@@ -476,6 +476,14 @@ func (m *Machine) modifyDeferred() bool {
 	return t.Proc == ProcBearerModify && t.UE == AnswerNone && t.ENB == AnswerNone
 }
 
+// modifyBearerLost ends a modification whose bearer is gone: the old
+// values back, "Context not found" to the SGW (TS 29.274 §7.2.16).
+func (m *Machine) modifyBearerLost() {
+	m.modifyRestore()
+	m.respondS11(m.s.ESM.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
+	m.esmEnd(false, "bearer_lost")
+}
+
 // bearerModifySend sends MODIFY EPS BEARER CONTEXT REQUEST for the
 // modification in ESMTransaction.Pending (T3486): with the new EPS QoS
 // (newQoS, in E-RAB MODIFY REQUEST when the eNodeB holds the E-RAB), the
@@ -484,9 +492,7 @@ func (m *Machine) bearerModifySend(newQoS, newTFT bool) {
 	t := &m.s.ESM
 	pdn, b := m.bearerOf(t.EBI)
 	if b == nil {
-		m.modifyRestore()
-		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
-		m.esmEnd(false, "bearer_lost")
+		m.modifyBearerLost()
 		return
 	}
 	mod := &nas.ModifyEPSBearerContextRequest{EBI: b.EBI, PTI: t.PTI}
@@ -614,9 +620,7 @@ func (m *Machine) bearerModifyDone() {
 	t := &m.s.ESM
 	pdn, b := m.bearerOf(t.EBI)
 	if b == nil {
-		m.modifyRestore()
-		m.respondS11(t.S11Req, &gtp.UpdateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseContextNotFound}})
-		m.esmEnd(false, "bearer_lost")
+		m.modifyBearerLost()
 		return
 	}
 	accepted := 0
