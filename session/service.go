@@ -254,6 +254,28 @@ func ebiList(ebis []uint8) string {
 	return s
 }
 
+// accessSideComplete ends a service request (or a TAU with the active
+// flag) that waits only for the SGW's Modify Bearer Response when the
+// eNodeB starts a handover or releases the connection: for the UE the
+// procedure completed when its radio bearers were set up (TS 24.301
+// §5.6.1.4, TS 23.401 §5.3.4.1 steps 4-7), and the newer S11 request
+// (the handover's Modify Bearer with the target's F-TEIDs, Release Access
+// Bearers) supersedes the update in flight, whose late answer is then
+// stale. It reports whether it ended one. Without it the eNodeB's PATH
+// SWITCH REQUEST right after the INITIAL CONTEXT SETUP RESPONSE was
+// refused with interaction-with-other-procedure, leaving the UE at the
+// target without a path (the realistic mix of issue #9 found it).
+func (m *Machine) accessSideComplete() bool {
+	if !m.idleProc() || m.s.Wait != WaitServiceMBR {
+		return false
+	}
+	m.stopTimer(TS1Guard)
+	m.outcome(m.s.Proc, true, "")
+	m.end()
+	m.s.TAUActive, m.s.TAURelease = false, false
+	return true
+}
+
 // idleProc reports whether an idle mode procedure (service request, TAU,
 // GUTI reallocation) is in progress.
 func (m *Machine) idleProc() bool {
