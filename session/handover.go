@@ -199,7 +199,7 @@ func (m *Machine) handoverEvent(ev hoEvent) {
 // security context and no other procedure (TS 23.401 §5.5.1).
 func (m *Machine) canHandOver(conn ConnID) (s1ap.Cause, bool) {
 	if m.s.ECM == ECMConnected && m.s.Conn == conn && !m.s.Releasing {
-		m.accessSideComplete()
+		m.accessSideComplete(true)
 	}
 	switch {
 	case m.s.ECM != ECMConnected || m.s.Conn != conn || m.s.Releasing:

@@ -261,12 +261,17 @@ func ebiList(ebis []uint8) string {
 // §5.6.1.4, TS 23.401 §5.3.4.1 steps 4-7), and the newer S11 request
 // (the handover's Modify Bearer with the target's F-TEIDs, Release Access
 // Bearers) supersedes the update in flight, whose late answer is then
-// stale. It reports whether it ended one. Without it the eNodeB's PATH
-// SWITCH REQUEST right after the INITIAL CONTEXT SETUP RESPONSE was
-// refused with interaction-with-other-procedure, leaving the UE at the
-// target without a path (the realistic mix of issue #9 found it).
-func (m *Machine) accessSideComplete() bool {
-	if !m.idleProc() || m.s.Wait != WaitServiceMBR {
+// stale. With handover, a procedure still waiting for the INITIAL
+// CONTEXT SETUP RESPONSE ends too: an eNodeB hands over only a UE whose
+// context it has (TS 36.413 §8.4.1.1, §8.4.4.1), so its response was
+// sent and overtaken (for X2 the PATH SWITCH REQUEST comes on the
+// target's association, not ordered with the source's). It reports
+// whether it ended one. Without it the eNodeB's PATH SWITCH REQUEST
+// right after the INITIAL CONTEXT SETUP RESPONSE was refused with
+// interaction-with-other-procedure, leaving the UE at the target without
+// a path (the realistic mix of issue #9 found it).
+func (m *Machine) accessSideComplete(handover bool) bool {
+	if !m.idleProc() || m.s.Wait != WaitServiceMBR && (!handover || m.s.Wait != WaitServiceICS) {
 		return false
 	}
 	m.stopTimer(TS1Guard)
