@@ -92,6 +92,8 @@ func (m *Machine) supersede(why string) {
 	case m.s.Proc == ProcS1Release:
 		m.outcome(ProcS1Release, true, "")
 		m.end()
+	case m.accessSideComplete(false):
+		// Done for the UE; only the SGW's answer was pending.
 	case m.idleProc():
 		m.abortIdleProc("superseded_by_" + why)
 	}
@@ -256,7 +258,8 @@ func ebiList(ebis []uint8) string {
 
 // accessSideComplete ends a service request (or a TAU with the active
 // flag) that waits only for the SGW's Modify Bearer Response when the
-// eNodeB starts a handover or releases the connection: for the UE the
+// eNodeB starts a handover or releases the connection, or the UE starts a
+// TAU or another service request: for the UE the
 // procedure completed when its radio bearers were set up (TS 24.301
 // §5.6.1.4, TS 23.401 §5.3.4.1 steps 4-7), and the newer S11 request
 // (the handover's Modify Bearer with the target's F-TEIDs, Release Access
