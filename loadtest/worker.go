@@ -500,6 +500,7 @@ type phaseState struct {
 	cursor    int     // scan position among this worker's UEs
 	exhausted bool    // no eligible UE is left for a count "all" phase
 	revisit   bool    // the walk passed busy UEs: walk again later
+	revisitBy int64   // revisits end (ns), 0 before the first
 	finished  bool
 	done      chan<- int // this worker's id when its part is over
 	skipped   int64
@@ -516,6 +517,15 @@ func (w *worker) startPhase(ps *phaseState) {
 	ps.cursor = w.id
 	w.ph = ps
 	w.arrivals()
+}
+
+// revisitEnd is when a count "all" phase stops walking again for busy
+// UEs: its settle time after the first walk ended.
+func (ps *phaseState) revisitEnd(now int64) int64 {
+	if ps.revisitBy == 0 {
+		ps.revisitBy = now + int64(ps.ph.Settle)
+	}
+	return ps.revisitBy
 }
 
 // interarrival returns the time to the next arrival in ns at the current
@@ -555,9 +565,10 @@ func (w *worker) arrivals() {
 		ps.started++
 		if ue, ok := w.pick(ps, p); ok {
 			w.start(ue, p)
-		} else if ps.quota >= 0 && len(ps.procs) == 1 && ps.revisit {
+		} else if ps.quota >= 0 && len(ps.procs) == 1 && ps.revisit && w.now < ps.revisitEnd(w.now) {
 			// Some UEs were busy (a background procedure: inactivity
-			// release, periodic TAU): walk them again in 10 ms.
+			// release, periodic TAU; a release the MME owes): walk them
+			// again in 10 ms, for at most the phase's settle time.
 			ps.started--
 			ps.revisit = false
 			ps.cursor = w.id
