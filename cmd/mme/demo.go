@@ -115,7 +115,7 @@ and every UE attached and detached), 1 when one failed, 2 when the lab did not s
 	f.StringVar(&o.Report, "report", "", "write the demo's JSON report to this file")
 	f.BoolVar(&o.Keep, "keep-running", false, "leave the lab running after the load (until Ctrl-C)")
 	f.BoolVar(&o.Quiet, "quiet", false, "no progress line")
-	f.BoolVar(&o.Idle, "idle", false, "release the UEs to ECM-IDLE while they are held attached (scenario demo-idle)")
+	f.BoolVar(&o.Idle, "idle", false, "attach, hold and detach only, the UEs released to ECM-IDLE while held (scenario demo-idle)")
 	f.Float64Var(&o.Chaos, "chaos", 0, "crash this many random subscriber steps per second in the MME (fault injection; retries expected to recover every UE)")
 	f.BoolVar(&o.NoPersist, "no-persist", false, "run the MME with persistence off (store.persist: false; to measure what the store costs)")
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long each process may take to become ready")
@@ -818,11 +818,9 @@ func writeDemoSummary(w io.Writer, r *DemoReport) {
 func (o *demoOptions) checkScenario() error {
 	switch o.Scenario {
 	case "", "mix":
-		if o.Idle {
-			return errors.New("demo: --idle goes with --scenario attach-detach (the mix releases the UEs to ECM-IDLE itself)")
-		}
-		if o.Chaos > 0 {
-			// demo_chaos.go: the chaos load is attach, hold, detach.
+		if o.Idle || o.Chaos > 0 {
+			// --idle (issue #7's memory per idle UE) and --chaos
+			// (demo_chaos.go) are variants of attach, hold, detach.
 			o.Scenario = "attach-detach"
 			return nil
 		}
