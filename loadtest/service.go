@@ -140,7 +140,7 @@ func (s *Sim) runTriggers(ctx context.Context, n int) {
 						err = s.cfg.Trigger.CreateBearer(ctx, r.imsi, r.lbi)
 					}
 					if err != nil && ctx.Err() == nil {
-						s.log.Debug("loadtest: network trigger failed", "imsi", r.imsi, "err", err)
+						s.log.Warn("loadtest: network trigger failed", "imsi", r.imsi, "procedure", r.proc.String(), "err", err)
 						s.post(r.ue, event{kind: evTrigger, ue: r.ue, cause: triggerCause(err)})
 					}
 				}
