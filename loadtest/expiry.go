@@ -52,11 +52,32 @@ func (w *worker) onExpiry(ue uint32, k timerKind) {
 		if c == nil || !c.hasMME || c.pendingRel || c.ho.active || w.sim.stopping.Load() {
 			return
 		}
-		if u.proc != 0 {
+		if u.proc != 0 || u.next != 0 {
 			w.armInactivity(ue, u)
 			return
 		}
 		w.startS1Release(ue, ProcS1Release)
+	case tT3440:
+		if c := w.connOf(u); c != nil && c.pendingRel && u.proc == 0 {
+			// The UE leaves RRC_CONNECTED; its eNodeB asks the MME to
+			// release (radio connection with UE lost).
+			w.sim.countError("loadtest: T3440 expired: connection released locally")
+			c.pendingRel = false
+			w.abortConnection(ue)
+		}
+	case tHOPrep:
+		next := u.next
+		u.next = 0
+		w.inflight--
+		c := w.connOf(u)
+		if (next == ProcX2Handover || next == ProcS1Handover) && u.proc == 0 && u.emm == EMMRegistered && c != nil && !c.pendingRel {
+			w.start(ue, next)
+		} else if next != 0 {
+			// Released (or detached) meanwhile: the handover never
+			// started.
+			w.begin(ue, next)
+			w.fail(ue, "connection_gone_before_handover")
+		}
 	case tProcGuard:
 		if u.proc != 0 {
 			p := u.proc

@@ -167,8 +167,14 @@ func (w *worker) onHandoverFailure(ue uint32, c *conn, cause string) {
 		return
 	}
 	if c.ho.kind == ProcX2Handover {
-		c.hasMME = true
-		c.mmeUEID = c.ho.sourceMME
+		// The path was not switched (TS 36.413 §8.4.4.3): the MME keeps
+		// the source eNodeB's connection, so the UE is the source's again
+		// (its MME-UE-S1AP-ID is valid only on the source association).
+		u := &w.sim.ues[ue]
+		c.enb, c.cell = c.ho.source, c.ho.sourceCell
+		u.enb, u.cell = c.enb, c.cell
+		c.hasMME, c.mmeUEID = true, c.ho.sourceMME
+		w.sim.enbs[c.enb].links[c.link].byMMEID.put(c.mmeUEID, ue)
 	}
 	w.sim.dropHandover(ue, c)
 	c.ho = hoState{}

@@ -27,6 +27,8 @@ type Report struct {
 	// attach attempt and the last success.
 	AttachRatePerS float64                     `json:"attach_rate_per_s"`
 	Procedures     map[string]*ProcedureReport `json:"procedures"`
+	// Phases are the scenario's phases as they ran (the final drain too).
+	Phases []PhaseReport `json:"phases"`
 	// Throughput has one point per second of the run.
 	Throughput []ThroughputPoint `json:"throughput"`
 	Latency    []LatencyPoint    `json:"latency_over_time"`
@@ -46,6 +48,18 @@ type Report struct {
 }
 
 // TesterStats is the tester's own footprint at the end of the run.
+// PhaseReport is one phase of the run: when it ran (seconds since the run
+// began) and the procedures that ended in it (successes and failures of
+// every procedure, whoever started them: a mix phase's count includes the
+// S1 releases of the eNodeBs' inactivity timers), with their rate.
+type PhaseReport struct {
+	Name      string  `json:"name"`
+	StartS    float64 `json:"start_s"`
+	EndS      float64 `json:"end_s"`
+	Completed uint64  `json:"completed"`
+	PerS      float64 `json:"completed_per_s"`
+}
+
 type TesterStats struct {
 	HeapBytes  uint64 `json:"heap_bytes"`
 	Goroutines int    `json:"goroutines"`
@@ -57,7 +71,7 @@ func (s *Sim) report(end int64, mode transport.Mode) *Report {
 	procs, tp, lp := merge(recs)
 	r := &Report{Scenario: s.sc.Name, UEs: len(s.ues), ENBs: len(s.enbs), Transport: mode.String(),
 		DurationS: float64(end) / 1e9, Procedures: procs, Throughput: tp, Latency: lp,
-		UEStates: map[string]int{}, Anomalies: s.errorCounts(), ExpectationsFailed: []string{}}
+		UEStates: map[string]int{}, Anomalies: s.errorCounts(), ExpectationsFailed: []string{}, Phases: s.phaseReports}
 	for _, t := range s.cfg.Targets {
 		r.MMEs = append(r.MMEs, t.String())
 	}

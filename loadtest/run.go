@@ -233,8 +233,29 @@ func (s *Sim) runCtx() context.Context {
 	return s.ctx
 }
 
-// runPhase runs one phase to completion.
+// completed is the number of procedures ended so far (successes and
+// failures).
+func (s *Sim) completed() uint64 {
+	var n uint64
+	for i := range s.live {
+		n += s.live[i].successes.Load() + s.live[i].failures.Load()
+	}
+	return n
+}
+
+// runPhase runs one phase to completion and records it (Report.Phases).
 func (s *Sim) runPhase(ctx context.Context, ph *Phase) {
+	start, done0 := s.clock(), s.completed()
+	s.runPhaseBody(ctx, ph)
+	end := s.clock()
+	pr := PhaseReport{Name: ph.Name, StartS: float64(start) / 1e9, EndS: float64(end) / 1e9, Completed: s.completed() - done0}
+	if end > start {
+		pr.PerS = float64(pr.Completed) / (float64(end-start) / 1e9)
+	}
+	s.phaseReports = append(s.phaseReports, pr)
+}
+
+func (s *Sim) runPhaseBody(ctx context.Context, ph *Phase) {
 	s.setPhase(ph.Name)
 	if ph.Procedure == "" && ph.Mix == nil {
 		t := time.NewTimer(time.Duration(ph.Wait))

@@ -208,6 +208,10 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 	case ProcServiceRequest, ProcExtendedServiceRequest, ProcPaging:
 		if u.emm == EMMServiceRequestInitiated {
 			u.emm = EMMRegistered
+			// TS 24.301 §4.4.5: the UE ciphers its NAS messages from
+			// here on (the user plane radio bearers are set up): the
+			// secure exchange is established on this connection.
+			c.secure = true
 			w.succeed(ue)
 		}
 	}

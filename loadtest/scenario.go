@@ -507,9 +507,13 @@ func oneOf(v *string, allowed ...string) error {
 // --ues --enbs --rate --duration --plmn --tac`); zero values change
 // nothing.
 type Overrides struct {
-	UEs      int
-	ENBs     int
-	Rate     float64
+	UEs  int
+	ENBs int
+	Rate float64
+	// MixRate is the arrival rate of the mix phases (`mme loadtest
+	// --mix-rate`); when set, Rate changes only the single-procedure
+	// phases.
+	MixRate  float64
 	Duration time.Duration
 	// Hold is the length of every wait phase (how long `demo` keeps its
 	// UEs attached).
@@ -519,7 +523,7 @@ type Overrides struct {
 }
 
 // Apply changes s by o: UEs and eNodeBs, the rate of every phase with
-// arrivals, the duration of every timed phase, the length of every wait
+// arrivals (of the mix phases apart with MixRate), the duration of every timed phase, the length of every wait
 // phase, the PLMN and TACs. It
 // validates the result.
 func (s *Scenario) Apply(o Overrides) error {
@@ -531,8 +535,11 @@ func (s *Scenario) Apply(o Overrides) error {
 	}
 	for i := range s.Phases {
 		ph := &s.Phases[i]
-		if o.Rate > 0 && (ph.Procedure != "" || ph.Mix != nil) {
+		if o.Rate > 0 && (ph.Procedure != "" || ph.Mix != nil && o.MixRate <= 0) {
 			ph.Rate = o.Rate
+		}
+		if o.MixRate > 0 && ph.Mix != nil {
+			ph.Rate = o.MixRate
 		}
 		if o.Duration > 0 && ph.Duration > 0 {
 			ph.Duration = Duration(o.Duration)

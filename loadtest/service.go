@@ -2,6 +2,8 @@ package loadtest
 
 import (
 	"context"
+	"errors"
+	"strconv"
 
 	"github.com/lte-mme/mme/nas"
 	"github.com/lte-mme/mme/s1ap"
@@ -138,10 +140,26 @@ func (s *Sim) runTriggers(ctx context.Context, n int) {
 						err = s.cfg.Trigger.CreateBearer(ctx, r.imsi, r.lbi)
 					}
 					if err != nil && ctx.Err() == nil {
-						s.post(r.ue, event{kind: evTrigger, ue: r.ue, cause: "network_trigger:" + err.Error()})
+						s.log.Warn("loadtest: network trigger failed", "imsi", r.imsi, "procedure", r.proc.String(), "err", err)
+						s.post(r.ue, event{kind: evTrigger, ue: r.ue, cause: triggerCause(err)})
 					}
 				}
 			}
 		}()
 	}
+}
+
+// triggerCause is a failure cause for a network trigger's error, without
+// the subscriber's identity (one report row per kind, not per UE): the
+// admin API's status and, when it says so, the GTPv2 cause the MME
+// answered with (TS 29.274 §8.4).
+func triggerCause(err error) string {
+	var ae *AdminError
+	if errors.As(err, &ae) {
+		if ae.GTPCause != 0 {
+			return "network_trigger:gtp_cause_" + strconv.Itoa(ae.GTPCause)
+		}
+		return "network_trigger:http_" + strconv.Itoa(ae.Status)
+	}
+	return "network_trigger:error"
 }

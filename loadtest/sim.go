@@ -58,6 +58,8 @@ type Sim struct {
 
 	stopping atomic.Bool // the phases are over: no background procedures
 
+	phaseReports []PhaseReport // the phases run so far (run's goroutine)
+
 	ctxMu sync.Mutex
 	ctx   context.Context // the run's, for goroutines started later (resetup)
 	phase string
@@ -133,8 +135,8 @@ type Config struct {
 	SetupTimeout time.Duration
 }
 
-// hoKey names an S1 handover in preparation by the first E-RAB's SGW
-// uplink F-TEID, which the MME repeats in HANDOVER REQUEST (TS 36.413
+// hoKey names an S1 handover in preparation by the SGW uplink F-TEID of
+// the E-RAB with the lowest ID, which the MME repeats in HANDOVER REQUEST (TS 36.413
 // §9.1.5.4) to the target eNodeB.
 type hoKey struct {
 	teid [4]byte
@@ -361,8 +363,15 @@ func (s *Sim) onPaging(l *link, msg *s1ap.Paging) {
 // the SGW F-TEID of its first E-RAB.
 func (s *Sim) onHandoverRequest(l *link, pdu *s1ap.PDU, msg *s1ap.HandoverRequest) {
 	var k hoKey
-	if len(msg.ERABToBeSetupListHOReq) > 0 {
-		it := msg.ERABToBeSetupListHOReq[0]
+	if list := msg.ERABToBeSetupListHOReq; len(list) > 0 {
+		// The E-RAB with the lowest ID names the UE (the MME's list
+		// order need not be the eNodeB's).
+		it := list[0]
+		for _, x := range list[1:] {
+			if x.ERABID < it.ERABID {
+				it = x
+			}
+		}
 		k.teid = [4]byte(it.GTPTEID)
 		copy(k.addr[:], it.TransportLayerAddress.Bytes)
 	}
@@ -379,13 +388,22 @@ func (s *Sim) onHandoverRequest(l *link, pdu *s1ap.PDU, msg *s1ap.HandoverReques
 	s.post(ue, event{kind: evS1AP, ue: ue, enb: l.enb.idx, link: l.mme, pdu: pdu})
 }
 
+// hoKeyOf is the key of c's S1 handover: its E-RAB with the lowest ID.
+func hoKeyOf(c *conn) hoKey {
+	r := &c.erabs[0]
+	for i := 1; i < int(c.nErabs); i++ {
+		if c.erabs[i].id < r.id {
+			r = &c.erabs[i]
+		}
+	}
+	return hoKey{teid: r.sgwTEID, addr: r.sgwAddr}
+}
+
 func (s *Sim) addHandover(ue uint32, c *conn) {
 	if c.nErabs == 0 {
 		return
 	}
-	var k hoKey
-	k.teid = c.erabs[0].sgwTEID
-	k.addr = c.erabs[0].sgwAddr
+	k := hoKeyOf(c)
 	s.hoMu.Lock()
 	s.hoTbl[k] = ue
 	s.hoMu.Unlock()
@@ -395,9 +413,7 @@ func (s *Sim) dropHandover(ue uint32, c *conn) {
 	if c.nErabs == 0 {
 		return
 	}
-	var k hoKey
-	k.teid = c.erabs[0].sgwTEID
-	k.addr = c.erabs[0].sgwAddr
+	k := hoKeyOf(c)
 	s.hoMu.Lock()
 	if v, ok := s.hoTbl[k]; ok && v == ue {
 		delete(s.hoTbl, k)

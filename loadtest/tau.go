@@ -31,6 +31,7 @@ func (w *worker) startTAU(ue uint32, p Procedure) {
 			return
 		}
 		w.loadSecurity(u, c)
+		c.tauIdle = true // no active flag: the MME releases after the TAU
 	}
 	st := nas.EPSBearerContextStatus(u.bearers)
 	prof := &w.sim.profiles[u.profile]
@@ -92,6 +93,15 @@ func (w *worker) onTAUAccept(ue uint32, c *conn, m *nas.TrackingAreaUpdateAccept
 	}
 	u.emm = EMMRegistered
 	u.attempts = 0
+	if c.tauIdle {
+		// TS 24.301 §5.5.3.2.4, TS 23.401 §5.3.3.2 step 21: the network
+		// releases the connection; the UE starts nothing on it meanwhile,
+		// and releases it locally if the network does not (T3440).
+		c.pendingRel = true
+		w.succeed(ue)
+		w.startTimer(ue, slotIdle, tT3440, w.sim.timer(tT3440)) // after succeed's inactivity timer
+		return
+	}
 	w.succeed(ue)
 }
 

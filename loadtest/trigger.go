@@ -84,7 +84,28 @@ func (a SGWAdmin) do(ctx context.Context, method, path string, body any) error {
 	defer rsp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(rsp.Body, 512))
 	if rsp.StatusCode/100 != 2 {
-		return fmt.Errorf("loadtest: sgw admin %s: %d %s", path, rsp.StatusCode, strings.TrimSpace(string(msg)))
+		ae := &AdminError{Path: path, Status: rsp.StatusCode, Body: strings.TrimSpace(string(msg))}
+		var body struct {
+			Cause int `json:"cause"`
+		}
+		if json.Unmarshal(msg, &body) == nil {
+			ae.GTPCause = body.Cause
+		}
+		return ae
 	}
 	return nil
+}
+
+// AdminError is a refusal by the SGW emulator's admin API: the HTTP status
+// and, when the MME refused the emulator's request, the GTPv2 cause it
+// answered with (TS 29.274 §8.4; 0 when none).
+type AdminError struct {
+	Path     string
+	Status   int
+	GTPCause int
+	Body     string
+}
+
+func (e *AdminError) Error() string {
+	return fmt.Sprintf("loadtest: sgw admin %s: %d %s", e.Path, e.Status, e.Body)
 }

@@ -135,6 +135,8 @@ const (
 	tT3412
 	tInactivity // the eNodeB's user inactivity (TS 36.413 §8.3.2: UE Context Release Request)
 	tProcGuard  // the tester's bound on network procedures (paging, handover, bearers)
+	tHOPrep     // the radio side of a handover before its first S1 message
+	tT3440      // waiting for the network to release the connection
 )
 
 // timerSpec is the TS 24.301 §10.2 table: the default value and what its
@@ -156,6 +158,14 @@ var timerSpec = [...]struct {
 	tT3412:      {"T3412", 54 * time.Minute, "periodic TAU (§5.3.5)"},
 	tInactivity: {"inactivity", 0, "eNodeB asks the MME to release (TS 36.413 §8.3.2)"},
 	tProcGuard:  {"guard", 30 * time.Second, "network procedure did not complete"},
+	// An eNodeB hands a UE over only after a measurement report (TS
+	// 36.331 §5.5.4: an entry condition held for timeToTrigger, 40 ms to
+	// 5.12 s) and, for X2, after the preparation with the target and the
+	// UE's random access there (TS 36.300 §10.1.2.1.1): a just-connected
+	// UE is not handed over in the same millisecond, and the eNodeB's
+	// messages on two associations cannot overtake each other.
+	tHOPrep: {"handover_prep", 100 * time.Millisecond, "start the handover the UE connected for"},
+	tT3440:  {"T3440", 10 * time.Second, "release the NAS signalling connection locally (§5.5.3.2.4)"},
 }
 
 // timerByName returns the timer a scenario names (tNone if unknown).

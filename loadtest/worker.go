@@ -192,7 +192,8 @@ type conn struct {
 	erabs      [8]erab
 	nErabs     uint8
 	lastAct    int64 // last signalling (for inactivity)
-	pendingRel bool  // UE CONTEXT RELEASE REQUEST sent
+	pendingRel bool  // being released: UE CONTEXT RELEASE REQUEST sent, or a TAU from ECM-IDLE done (the MME releases)
+	tauIdle    bool  // set up by a TAU from ECM-IDLE without the active flag
 	ho         hoState
 	ueCapSent  bool
 }
@@ -377,6 +378,14 @@ func (w *worker) done(ue uint32) {
 		w.armInactivity(ue, u)
 	}
 	if next := u.next; next != 0 {
+		if next == ProcX2Handover || next == ProcS1Handover {
+			// The UE connected (a service request) to be handed over:
+			// the radio side comes first (tHOPrep); u.next keeps it,
+			// and the phase waits for it as for a procedure.
+			w.inflight++
+			w.startTimer(ue, slotGuard, tHOPrep, w.sim.timer(tHOPrep))
+			return
+		}
 		u.next = 0
 		w.start(ue, next)
 	}
@@ -490,6 +499,8 @@ type phaseState struct {
 	nextAt    float64 // ns of the next arrival
 	cursor    int     // scan position among this worker's UEs
 	exhausted bool    // no eligible UE is left for a count "all" phase
+	revisit   bool    // the walk passed busy UEs: walk again later
+	revisitBy int64   // revisits end (ns), 0 before the first
 	finished  bool
 	done      chan<- int // this worker's id when its part is over
 	skipped   int64
@@ -506,6 +517,15 @@ func (w *worker) startPhase(ps *phaseState) {
 	ps.cursor = w.id
 	w.ph = ps
 	w.arrivals()
+}
+
+// revisitEnd is when a count "all" phase stops walking again for busy
+// UEs: its settle time after the first walk ended.
+func (ps *phaseState) revisitEnd(now int64) int64 {
+	if ps.revisitBy == 0 {
+		ps.revisitBy = now + int64(ps.ph.Settle)
+	}
+	return ps.revisitBy
 }
 
 // interarrival returns the time to the next arrival in ns at the current
@@ -545,6 +565,15 @@ func (w *worker) arrivals() {
 		ps.started++
 		if ue, ok := w.pick(ps, p); ok {
 			w.start(ue, p)
+		} else if ps.quota >= 0 && len(ps.procs) == 1 && ps.revisit && w.now < ps.revisitEnd(w.now) {
+			// Some UEs were busy (a background procedure: inactivity
+			// release, periodic TAU; a release the MME owes): walk them
+			// again in 10 ms, for at most the phase's settle time.
+			ps.started--
+			ps.revisit = false
+			ps.cursor = w.id
+			ps.nextAt = float64(w.now) + float64(10*time.Millisecond)
+			continue
 		} else if ps.quota >= 0 && len(ps.procs) == 1 {
 			ps.exhausted = true
 		} else {
@@ -581,6 +610,10 @@ func (w *worker) awaitingRelease() int {
 	return n
 }
 
+// mixQuiet is how long a connected UE's connection must have carried no
+// signalling before a mix picks it (pick).
+const mixQuiet = 500 * time.Millisecond
+
 // pick finds one of this worker's UEs in a state to run p.
 func (w *worker) pick(ps *phaseState, p Procedure) (uint32, bool) {
 	s := w.sim
@@ -599,8 +632,24 @@ func (w *worker) pick(ps *phaseState, p Procedure) (uint32, bool) {
 				ps.cursor += nw
 				return uint32(i), true
 			}
+			u := &s.ues[ps.cursor]
+			if c := w.connOf(u); u.proc != 0 && u.proc != p || u.next != 0 || c != nil && c.pendingRel {
+				// Busy with another procedure (one the UE or its eNodeB
+				// started on their own): it ends within its guard.
+				ps.revisit = true
+			}
 		}
 		return 0, false
+	}
+	// A mix picks a connected UE only once its connection has been quiet
+	// for mixQuiet: the UE's side of a procedure ends before the MME's
+	// (at INITIAL CONTEXT SETUP RESPONSE the MME still waits for the SGW;
+	// after ACTIVATE DEFAULT EPS BEARER CONTEXT ACCEPT too), and a real
+	// user's next action does not come in the same millisecond.
+	ok = func(i int) bool {
+		u := &s.ues[i]
+		c := w.connOf(u)
+		return w.eligible(u, p, ps.ph) && (c == nil || w.now-c.lastAct >= int64(mixQuiet))
 	}
 	for try := 0; try < 16; try++ {
 		i := w.id + nw*w.rng.IntN(mine)
@@ -621,6 +670,12 @@ func (w *worker) pick(ps *phaseState, p Procedure) (uint32, bool) {
 // eligible reports whether u can start p now.
 func (w *worker) eligible(u *UE, p Procedure, ph *Phase) bool {
 	if u.proc != 0 || u.next != 0 || u.tkind[slotGuard] != tNone {
+		return false
+	}
+	if c := w.connOf(u); c != nil && c.pendingRel {
+		// The connection is going: the UE waits for the release (TS
+		// 24.301 §5.5.3.2.4: after a TAU without the active flag the
+		// network releases the NAS signalling connection).
 		return false
 	}
 	switch p {

@@ -225,6 +225,9 @@ func (m *Machine) handoverEvent(ev hoEvent) {
 // handed over: attached, connected on conn (not being released), with a
 // security context and no other procedure (TS 23.401 §5.5.1).
 func (m *Machine) canHandOver(conn ConnID) (s1ap.Cause, bool) {
+	if m.s.ECM == ECMConnected && m.s.Conn == conn && !m.s.Releasing {
+		m.accessSideComplete(true)
+	}
 	switch {
 	case m.s.ECM != ECMConnected || m.s.Conn != conn || m.s.Releasing:
 		return radioCause(s1ap.CauseRadioNetworkUnknownMmeUeS1apId), false

@@ -34,7 +34,9 @@ func (m *Machine) ueContextReleaseRequest(e *UEContextReleaseRequest) {
 		m.anomaly(e, "UE CONTEXT RELEASE REQUEST while the release is under way")
 		return
 	}
-	if m.idleProc() {
+	if m.accessSideComplete(false) {
+		// The service request completed for the UE; the release goes on.
+	} else if m.idleProc() {
 		// TS 23.401 §5.3.5: the eNodeB gives the connection up; the
 		// procedure cannot finish and the UE goes ECM-IDLE.
 		m.abortIdleProc("s1_release:" + causeString(e.Cause))

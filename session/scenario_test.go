@@ -137,6 +137,11 @@ func (w *world) run(d *datadriven.TestData) string {
 			return err.Error()
 		}
 		u.firstUL = count
+		// A new connection starts a new NH chain from its K_eNB (TS
+		// 33.401 §7.2.8.4.1): the handover harness's chain restarts.
+		hoMu.Lock()
+		delete(hoChains, w)
+		hoMu.Unlock()
 		if _, ok := a["bad-mac"]; ok {
 			pdu[3] ^= 0xff
 		}

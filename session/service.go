@@ -95,6 +95,8 @@ func (m *Machine) supersede(why string) {
 	case m.s.Proc == ProcS1Release:
 		m.outcome(ProcS1Release, true, "")
 		m.end()
+	case m.accessSideComplete(false):
+		// Done for the UE; only the SGW's answer was pending.
 	case m.idleProc():
 		m.abortIdleProc("superseded_by_" + why)
 	}
@@ -262,6 +264,34 @@ func ebiList(ebis []uint8) string {
 		s += itoa(int(e))
 	}
 	return s
+}
+
+// accessSideComplete ends a service request (or a TAU with the active
+// flag) that waits only for the SGW's Modify Bearer Response when the
+// eNodeB starts a handover or releases the connection, or the UE starts a
+// TAU or another service request: for the UE the
+// procedure completed when its radio bearers were set up (TS 24.301
+// §5.6.1.4, TS 23.401 §5.3.4.1 steps 4-7), and the newer S11 request
+// (the handover's Modify Bearer with the target's F-TEIDs, Release Access
+// Bearers) supersedes the update in flight, whose late answer is then
+// stale. With handover, a procedure still waiting for the INITIAL
+// CONTEXT SETUP RESPONSE ends too: an eNodeB hands over only a UE whose
+// context it has (TS 36.413 §8.4.1.1, §8.4.4.1), so its response was
+// sent and overtaken (for X2 the PATH SWITCH REQUEST comes on the
+// target's association, not ordered with the source's). It reports
+// whether it ended one. Without it the eNodeB's PATH SWITCH REQUEST
+// right after the INITIAL CONTEXT SETUP RESPONSE was refused with
+// interaction-with-other-procedure, leaving the UE at the target without
+// a path (the realistic mix of issue #9 found it).
+func (m *Machine) accessSideComplete(handover bool) bool {
+	if !m.idleProc() || m.s.Wait != WaitServiceMBR && (!handover || m.s.Wait != WaitServiceICS) {
+		return false
+	}
+	m.stopTimer(TS1Guard)
+	m.outcome(m.s.Proc, true, "")
+	m.end()
+	m.s.TAUActive, m.s.TAURelease = false, false
+	return true
 }
 
 // idleProc reports whether an idle mode procedure (service request, TAU,

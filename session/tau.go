@@ -42,6 +42,13 @@ func (m *Machine) trackingAreaUpdateRequest(ev *nasEvent, msg *nas.TrackingAreaU
 	case m.s.Proc == ProcDetachUE || m.s.Proc == ProcDetachNetwork || m.s.Proc == ProcDetachImplicit:
 		m.anomaly(ev, "TRACKING AREA UPDATE REQUEST while detaching: ignored")
 		return
+	case !ev.initial && m.s.Releasing:
+		// The connection is being released: no accept can go out on it,
+		// so no new GUTI may be allocated (the UE would keep the old one
+		// the MME forgot). The UE sends it again on a new connection
+		// (TS 24.301 §5.5.3.2.6 a, lower layer failure).
+		m.anomaly(ev, "TRACKING AREA UPDATE REQUEST on a connection being released: ignored")
+		return
 	}
 	m.supersede("tau")
 	m.begin(ProcTAU, WaitNone)

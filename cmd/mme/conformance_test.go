@@ -247,7 +247,7 @@ func TestConformance(t *testing.T) {
 			t.Skipf("%s (%s): the MME does not implement it yet: %s", name, sourceName(sc), sc.Pending)
 		}
 		if sc.UEs > 100 {
-			if err := sc.Apply(loadtest.Overrides{UEs: 100, Rate: 500, Hold: 200 * time.Millisecond}); err != nil {
+			if err := sc.Apply(loadtest.Overrides{UEs: 100, Rate: 500, Hold: 200 * time.Millisecond, Duration: 3 * time.Second}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -28,12 +28,19 @@ import (
 // demoOptions are the flags of `mme demo`.
 type demoOptions struct {
 	// Exe is the mme binary the children run (default: os.Executable()).
-	Exe       string
-	UEs       int
-	ENBs      int
-	Rate      float64
-	Hold      time.Duration // how long the UEs stay attached
-	Transport string
+	Exe  string
+	UEs  int
+	ENBs int
+	Rate float64       // attach and detach arrivals per second
+	Hold time.Duration // how long the UEs stay attached before the mix
+	// Scenario is "mix" (issue #9's realistic mix, the default) or
+	// "attach-detach" (issue #7's plain load: attach, hold, detach).
+	Scenario string
+	// MixRate and MixDuration are the mix phase's arrivals per second
+	// and length.
+	MixRate     float64
+	MixDuration time.Duration
+	Transport   string
 	// Integrity and Ciphering are the MME's NAS algorithm priorities
 	// ("EIA2,EIA1"; "EEA0" first makes NAS readable in captures).
 	Integrity string
@@ -57,9 +64,10 @@ type demoOptions struct {
 	RunTimeout   time.Duration
 }
 
-// newDemoCmd is `mme demo` (issue #7): the HSS, the SGW emulator, one MME
-// node and the load tester as separate processes on loopback, N UEs that
-// attach, stay attached and detach, then a summary.
+// newDemoCmd is `mme demo` (issues #7 and #9): the HSS, the SGW emulator,
+// one MME node and the load tester as separate processes on loopback, N UEs
+// that attach, run the realistic mix (or only stay attached) and detach,
+// then a summary.
 func newDemoCmd() *cobra.Command {
 	o := demoOptions{}
 	c := &cobra.Command{
@@ -67,8 +75,14 @@ func newDemoCmd() *cobra.Command {
 		Short: "Run the lab on loopback (HSS, SGW emulator, MME, load tester) and report",
 		Long: `Start, as separate processes on loopback: 'mme hss' with --ues generated subscribers
 ('mme loadtest gen-subscribers'), 'mme sgw-emu', one 'mme serve' with a generated configuration,
-then 'mme loadtest --scenario demo': the UEs, spread over --enbs eNodeBs, attach at --rate per
-second (open loop, Poisson), stay attached for --hold, then detach.
+then 'mme loadtest': the UEs, spread over --enbs eNodeBs, attach at --rate per second (open
+loop, Poisson), stay attached for --hold (their eNodeBs release them to ECM-IDLE after 2 s
+without signalling), then run the realistic mix of issue #9 for --mix-duration at --mix-rate
+procedures per second (loadtest scenario "mix": service requests, paging from the SGW
+emulator's Downlink Data Notification answered by a service request, periodic and normal TAU,
+X2 and S1 handovers, S1 releases, a second PDN connected and disconnected), then detach at
+--rate. --scenario attach-detach runs issue #7's plain load instead (attach, hold, detach;
+--idle: with the UEs released to ECM-IDLE while held).
 
 The run directory (printed first) keeps every process's log and PID file, the configuration, the
 subscribers and the tester's report. A progress line goes to standard error; at the end a summary table
@@ -77,7 +91,8 @@ MME's resident memory while every UE is attached, and per attached UE) goes to s
 and --report writes it as JSON. --keep-running leaves everything up afterwards (metrics for
 Prometheus) until Ctrl-C. Every child is killed when the demo ends, Ctrl-C included.
 
-Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab did not start.`,
+Exit status: 0 when every procedure succeeded (every attempt of every procedure in the table,
+and every UE attached and detached), 1 when one failed, 2 when the lab did not start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -89,7 +104,10 @@ Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab
 	f.IntVar(&o.UEs, "ues", 10000, "number of UEs (and generated subscribers)")
 	f.IntVar(&o.ENBs, "enbs", 10, "number of simulated eNodeBs")
 	f.Float64Var(&o.Rate, "rate", 1000, "attach and detach arrival rate per second (open loop; the lab on 2 cores tops out near 2,400/s)")
-	f.DurationVar(&o.Hold, "hold", 2*time.Second, "how long every UE stays attached once all are")
+	f.DurationVar(&o.Hold, "hold", 2*time.Second, "how long every UE stays attached once all are (before the mix)")
+	f.StringVar(&o.Scenario, "scenario", "mix", "mix (attach, the realistic mix of issue #9, detach) or attach-detach (attach, hold, detach)")
+	f.Float64Var(&o.MixRate, "mix-rate", 1000, "procedures per second of the mix phase (open loop)")
+	f.DurationVar(&o.MixDuration, "mix-duration", 10*time.Second, "length of the mix phase")
 	f.StringVar(&o.Transport, "transport", "udp", "S1 transport: udp (SCTP over UDP), kernel or auto")
 	f.StringVar(&o.Integrity, "integrity", "EIA2,EIA1", "the MME's NAS integrity algorithms, by priority")
 	f.StringVar(&o.Ciphering, "ciphering", "EEA2,EEA0", "the MME's NAS ciphering algorithms, by priority (EEA0 first: NAS in clear for captures)")
@@ -97,7 +115,7 @@ Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab
 	f.StringVar(&o.Report, "report", "", "write the demo's JSON report to this file")
 	f.BoolVar(&o.Keep, "keep-running", false, "leave the lab running after the load (until Ctrl-C)")
 	f.BoolVar(&o.Quiet, "quiet", false, "no progress line")
-	f.BoolVar(&o.Idle, "idle", false, "release the UEs to ECM-IDLE while they are held attached (scenario demo-idle)")
+	f.BoolVar(&o.Idle, "idle", false, "attach, hold and detach only, the UEs released to ECM-IDLE while held (scenario demo-idle)")
 	f.Float64Var(&o.Chaos, "chaos", 0, "crash this many random subscriber steps per second in the MME (fault injection; retries expected to recover every UE)")
 	f.BoolVar(&o.NoPersist, "no-persist", false, "run the MME with persistence off (store.persist: false; to measure what the store costs)")
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long each process may take to become ready")
@@ -108,12 +126,19 @@ Exit status: 0 when every procedure succeeded, 1 when one failed, 2 when the lab
 // DemoReport is the JSON of `mme demo --report` (issue #7): the tester's
 // per-procedure results with the MME's memory.
 type DemoReport struct {
-	UEs            int                                  `json:"ues"`
-	ENBs           int                                  `json:"enbs"`
-	DurationS      float64                              `json:"duration_s"`
-	AttachRatePerS float64                              `json:"attach_rate_per_s"`
-	Procedures     map[string]*loadtest.ProcedureReport `json:"procedures"`
-	MME            DemoMME                              `json:"mme"`
+	UEs            int     `json:"ues"`
+	ENBs           int     `json:"enbs"`
+	DurationS      float64 `json:"duration_s"`
+	AttachRatePerS float64 `json:"attach_rate_per_s"`
+	// Scenario is the tester's scenario (mix, demo, demo-idle, ...).
+	Scenario string `json:"scenario"`
+	// MixPerS is the procedures completed per second in the mix phase
+	// (every procedure that ended in it, over its length with the wait
+	// for the last ones); 0 without a mix.
+	MixPerS    float64                              `json:"mix_procedures_per_s,omitempty"`
+	Phases     []loadtest.PhaseReport               `json:"phases"`
+	Procedures map[string]*loadtest.ProcedureReport `json:"procedures"`
+	MME        DemoMME                              `json:"mme"`
 	// CPUSeconds is each process's user+system CPU time over the run
 	// (hss, sgw-emu, mme, loadtest).
 	CPUSeconds map[string]float64 `json:"cpu_s"`
@@ -169,6 +194,9 @@ type demoProc struct {
 func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error {
 	if o.UEs <= 0 || o.ENBs <= 0 || o.Rate <= 0 {
 		return errors.New("demo: --ues, --enbs and --rate must be positive")
+	}
+	if err := o.checkScenario(); err != nil {
+		return err
 	}
 	if err := o.checkChaos(); err != nil {
 		return err
@@ -473,10 +501,7 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	baseline := base.rss
 	testerReport := filepath.Join(l.dir, "loadtest.json")
 	var err error
-	scenario := "demo"
-	if o.Idle {
-		scenario = "demo-idle"
-	}
+	scenario := o.loadScenario()
 	if o.Chaos > 0 {
 		if scenario, err = writeChaosScenario(l.dir); err != nil {
 			return nil, err
@@ -486,6 +511,9 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 		"--subscribers", filepath.Join(l.dir, "subscribers.csv"), "--ues", strconv.Itoa(o.UEs),
 		"--enbs", strconv.Itoa(o.ENBs), "--rate", strconv.FormatFloat(o.Rate, 'f', -1, 64),
 		"--report", testerReport, "--plot", filepath.Join(l.dir, "loadtest.html"), "--sgw-admin", "http://" + l.sgwAdmin}
+	if scenario == "mix" {
+		args = append(args, "--mix-rate", strconv.FormatFloat(o.MixRate, 'f', -1, 64), "--duration", o.MixDuration.String())
+	}
 	hold := o.Hold
 	if o.Chaos > 0 {
 		hold = max(hold, chaosRetryWindow) // the UEs' attach retries end before the detaches
@@ -574,7 +602,7 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 		return nil, fmt.Errorf("demo: loadtest report: %w", err)
 	}
 	rep := &DemoReport{UEs: tr.UEs, ENBs: tr.ENBs, DurationS: tr.DurationS, AttachRatePerS: tr.AttachRatePerS,
-		Procedures: tr.Procedures, RunDir: l.dir, CPUSeconds: cpu,
+		Scenario: tr.Scenario, Phases: tr.Phases, Procedures: tr.Procedures, RunDir: l.dir, CPUSeconds: cpu,
 		MME: DemoMME{RSSBytes: peak, BaselineRSSBytes: baseline, AttachedUEs: attached, PID: pid}}
 	rep.MME.RssAnonBytes, rep.MME.RssFileBytes = peakMem.anon, peakMem.file
 	if attached > 0 && peak > baseline {
@@ -582,6 +610,11 @@ func (l *demoLab) load(ctx context.Context, o demoOptions, stderr io.Writer) (*D
 	}
 	if attached > 0 && peakMem.anon > base.anon {
 		rep.MME.AnonPerUEBytes = float64(peakMem.anon-base.anon) / float64(attached)
+	}
+	for _, ph := range tr.Phases {
+		if ph.Name == "mix" {
+			rep.MixPerS = ph.PerS
+		}
 	}
 	rep.Failures = append(rep.Failures, tr.ExpectationsFailed...)
 	names := make([]string, 0, len(tr.Procedures))
@@ -730,7 +763,13 @@ func tailFile(name string, n int) string {
 
 // writeDemoSummary prints the summary table.
 func writeDemoSummary(w io.Writer, r *DemoReport) {
-	fmt.Fprintf(w, "\nmme demo: %d UEs over %d eNodeBs, %.1f s, attach rate %.0f/s\n\n", r.UEs, r.ENBs, r.DurationS, r.AttachRatePerS)
+	fmt.Fprintf(w, "\nmme demo (%s): %d UEs over %d eNodeBs, %.1f s, attach rate %.0f/s\n", r.Scenario, r.UEs, r.ENBs, r.DurationS, r.AttachRatePerS)
+	for _, ph := range r.Phases {
+		if ph.Name == "mix" {
+			fmt.Fprintf(w, "mix phase: %d procedures in %.1f s, %.0f/s\n", ph.Completed, ph.EndS-ph.StartS, ph.PerS)
+		}
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "procedure\tattempts\tsuccesses\tfailures\tp50 ms\tp99 ms\tmax ms\t")
 	names := make([]string, 0, len(r.Procedures))
@@ -773,4 +812,38 @@ func writeDemoSummary(w io.Writer, r *DemoReport) {
 	for _, f := range r.Failures {
 		fmt.Fprintln(w, "  "+f)
 	}
+}
+
+// checkScenario validates --scenario and the flags that go with it.
+func (o *demoOptions) checkScenario() error {
+	switch o.Scenario {
+	case "", "mix":
+		if o.Idle || o.Chaos > 0 {
+			// --idle (issue #7's memory per idle UE) and --chaos
+			// (demo_chaos.go) are variants of attach, hold, detach.
+			o.Scenario = "attach-detach"
+			return nil
+		}
+		if o.MixRate <= 0 || o.MixDuration <= 0 {
+			return errors.New("demo: --mix-rate and --mix-duration must be positive")
+		}
+		o.Scenario = "mix"
+	case "attach-detach":
+	default:
+		return fmt.Errorf("demo: --scenario %q: mix or attach-detach", o.Scenario)
+	}
+	return nil
+}
+
+// loadScenario is the tester's scenario: the library's "mix" (issue #9),
+// "demo" (issue #7's attach, hold, detach) or "demo-idle" (the same with
+// the UEs released to ECM-IDLE while held).
+func (o *demoOptions) loadScenario() string {
+	switch {
+	case o.Scenario == "mix":
+		return "mix"
+	case o.Idle:
+		return "demo-idle"
+	}
+	return "demo"
 }

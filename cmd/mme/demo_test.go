@@ -14,9 +14,16 @@ import (
 	"time"
 )
 
-// TestDemo runs `mme demo` as a process with a small lab: every procedure
-// succeeds, the summary and the JSON report carry issue #7's keys, and the
-// MME's memory was sampled while the UEs were attached.
+// mixProcedures are the procedures of the demo's realistic mix (issue #9,
+// loadtest scenario "mix") besides attach and detach.
+var mixProcedures = []string{"service_request", "paging", "periodic_tau", "tau", "x2_handover", "s1_handover",
+	"s1_release", "pdn_connect", "pdn_disconnect"}
+
+// TestDemo runs `mme demo` as a process with a small lab and its default
+// scenario, the realistic mix (a shorter mix phase): every procedure of the
+// mix ran and succeeded, the summary and the JSON report carry issue #7's
+// keys and the mix's rate, and the MME's memory was sampled while the UEs
+// were attached.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the lab as processes")
@@ -25,6 +32,7 @@ func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	report := filepath.Join(dir, "demo.json")
 	cmd := exec.Command(bin, "demo", "--ues", "300", "--enbs", "3", "--rate", "1000", "--hold", "1500ms",
+		"--mix-rate", "300", "--mix-duration", "3s",
 		"--dir", filepath.Join(dir, "run"), "--report", report, "--start-timeout", "30s", "--run-timeout", "60s")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -32,7 +40,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("mme demo: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), tailString(stderr.String(), 40))
 	}
 	out := stdout.String()
-	for _, want := range []string{"attach", "detach", "p50 ms", "p99 ms", "max ms", "attach rate", "B per attached UE", "PASS"} {
+	for _, want := range append([]string{"attach", "detach", "p50 ms", "p99 ms", "max ms", "attach rate", "mix phase:", "B per attached UE", "PASS"}, mixProcedures...) {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
@@ -56,7 +64,9 @@ func TestDemo(t *testing.T) {
 			RSSBytes    *uint64 `json:"rss_bytes"`
 			AttachedUEs int64   `json:"attached_ues"`
 		} `json:"mme"`
-		Passed bool `json:"passed"`
+		Scenario string  `json:"scenario"`
+		MixPerS  float64 `json:"mix_procedures_per_s"`
+		Passed   bool    `json:"passed"`
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
@@ -69,6 +79,16 @@ func TestDemo(t *testing.T) {
 		if !ok || p.Attempts == nil || *p.Attempts != 300 || *p.Successes != 300 || *p.Failures != 0 ||
 			p.LatencyMS.P50 == nil || p.LatencyMS.P99 == nil || p.LatencyMS.Max == nil || *p.LatencyMS.Max < *p.LatencyMS.P50 {
 			t.Errorf("report procedure %s: %+v", name, p)
+		}
+	}
+	if r.Scenario != "mix" || r.MixPerS <= 0 {
+		t.Errorf("report: scenario %q, mix %.1f procedures/s; want mix with a rate", r.Scenario, r.MixPerS)
+	}
+	for _, name := range mixProcedures {
+		p, ok := r.Procedures[name]
+		if !ok || p.Attempts == nil || *p.Attempts == 0 || *p.Successes != *p.Attempts || *p.Failures != 0 ||
+			p.LatencyMS.P50 == nil || p.LatencyMS.P99 == nil || p.LatencyMS.Max == nil || *p.LatencyMS.Max < *p.LatencyMS.P50 {
+			t.Errorf("report procedure %s of the mix: %+v, want attempts that all succeeded", name, p)
 		}
 	}
 	if r.MME.RSSBytes == nil || *r.MME.RSSBytes == 0 || r.MME.AttachedUEs != 300 {
@@ -90,7 +110,7 @@ func TestDemoStopsChildren(t *testing.T) {
 			run := filepath.Join(dir, "run")
 			report := filepath.Join(dir, "demo.json")
 			cmd := exec.Command(bin, "demo", "--ues", "20", "--enbs", "2", "--rate", "500", "--hold", "1s",
-				"--keep-running", "--dir", run, "--report", report, "--quiet")
+				"--scenario", "attach-detach", "--keep-running", "--dir", run, "--report", report, "--quiet")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
@@ -195,10 +215,13 @@ func tailString(s string, n int) string {
 }
 
 // TestDemoCaptureDissects captures loopback during `mme demo --ues 1000`
-// (dumpcap) and dissects it with tshark: S1AP (SCTP over UDP, decoded as
-// SCTP on the MME's port), NAS-EPS, GTPv2 (S11) and Diameter (S6a) are all
-// there, with no malformed packet and no expert error; the only warnings
-// allowed are TCP's own sequence analysis. The MME runs with EEA0 first:
+// with its realistic mix (dumpcap) and dissects it with tshark: S1AP (SCTP
+// over UDP, decoded as SCTP on the MME's port), NAS-EPS, GTPv2 (S11) and
+// Diameter (S6a) are all there, the messages of every mix procedure among
+// them (Paging, Path Switch, S1 handover, status transfers, E-RAB setup and
+// release, TAU, service request, Downlink Data Notification, Release
+// Access Bearers), with no malformed packet and no expert error; the only
+// warnings allowed are TCP's own sequence analysis. The MME runs with EEA0 first:
 // tshark cannot decipher, and its heuristics take a ciphered payload whose
 // first nibble looks like a protocol discriminator for plain NAS.
 func TestDemoCaptureDissects(t *testing.T) {
@@ -251,8 +274,8 @@ func TestDemoCaptureDissects(t *testing.T) {
 		t.Fatal("dumpcap did not start")
 	}
 	run := filepath.Join(dir, "run")
-	demo := exec.Command(bin, "demo", "--ues", "1000", "--enbs", "4", "--rate", "2000", "--hold", "500ms",
-		"--ciphering", "EEA0", "--dir", run, "--quiet")
+	demo := exec.Command(bin, "demo", "--ues", "1000", "--enbs", "4", "--rate", "2000", "--hold", "2s",
+		"--mix-rate", "1000", "--mix-duration", "3s", "--ciphering", "EEA0", "--dir", run, "--quiet")
 	var out bytes.Buffer
 	demo.Stdout, demo.Stderr = &out, &out
 	if err := runBounded(demo, 120*time.Second); err != nil {
@@ -319,6 +342,7 @@ func TestDemoCaptureDissects(t *testing.T) {
 	if diameterMsgs < 4000 {
 		t.Errorf("%d Diameter messages in %d frames, want at least 4000 (AIR, AIA, ULR, ULA per UE)", diameterMsgs, count["diameter"])
 	}
+	checkMixMessages(t, tshark, args, filter)
 	expert, err := exec.Command(tshark, append(args, "-q", "-2", "-R", filter, "-z", "expert,warn")...).Output()
 	if err != nil {
 		t.Fatalf("tshark -z expert: %v", err)
@@ -359,4 +383,58 @@ func mustRead(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// checkMixMessages: the capture of the demo's mix holds the messages of
+// each of its procedures, counted by S1AP procedure code (TS 36.413
+// §9.3.7), EMM message type (TS 24.301 §9.8), security header type 12
+// (SERVICE REQUEST, §9.3.1) and GTPv2 message type (TS 29.274 §6.1).
+func checkMixMessages(t *testing.T, tshark string, args []string, filter string) {
+	t.Helper()
+	out, err := exec.Command(tshark, append(args, "-Y", filter, "-T", "fields", "-E", "separator=;",
+		"-e", "s1ap.procedureCode", "-e", "nas_eps.nas_msg_emm_type", "-e", "nas_eps.security_header_type",
+		"-e", "gtpv2.message_type")...).Output()
+	if err != nil {
+		t.Fatalf("tshark fields: %v", err)
+	}
+	seen := [4]map[string]int{{}, {}, {}, {}}
+	for _, line := range strings.Split(string(out), "\n") {
+		for i, f := range strings.SplitN(line, ";", 4) {
+			for _, v := range strings.Split(f, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					seen[i][strings.ToLower(v)]++
+				}
+			}
+		}
+	}
+	for _, w := range []struct {
+		field int
+		value string
+		what  string
+	}{
+		{0, "10", "S1AP Paging"},
+		{0, "3", "S1AP PathSwitchRequest (X2 handover)"},
+		{0, "0", "S1AP HandoverRequired/HandoverCommand (S1 handover preparation)"},
+		{0, "1", "S1AP HandoverRequest/Acknowledge (resource allocation)"},
+		{0, "2", "S1AP HandoverNotify"},
+		{0, "24", "S1AP eNBStatusTransfer"},
+		{0, "25", "S1AP MMEStatusTransfer"},
+		{0, "5", "S1AP E-RABSetup (PDN connectivity)"},
+		{0, "7", "S1AP E-RABRelease (PDN disconnect)"},
+		{0, "18", "S1AP UEContextReleaseRequest (S1 release)"},
+		{0, "23", "S1AP UEContextRelease"},
+		{0, "9", "S1AP InitialContextSetup (service request)"},
+		{1, "0x48", "NAS TRACKING AREA UPDATE REQUEST"},
+		{1, "0x49", "NAS TRACKING AREA UPDATE ACCEPT"},
+		{1, "0x4a", "NAS TRACKING AREA UPDATE COMPLETE"},
+		{2, "12", "NAS SERVICE REQUEST (security header type 12)"},
+		{3, "176", "GTPv2 Downlink Data Notification"},
+		{3, "177", "GTPv2 Downlink Data Notification Acknowledge"},
+		{3, "170", "GTPv2 Release Access Bearers Request"},
+		{3, "34", "GTPv2 Modify Bearer Request"},
+	} {
+		if seen[w.field][w.value] == 0 {
+			t.Errorf("no %s in the capture of the mix (%v)", w.what, seen[w.field])
+		}
+	}
 }

@@ -35,7 +35,7 @@ func newLoadtestCmd() *cobra.Command {
 		reportFile, plotFile, metricsAddr, plmn, tacs string
 		sgwAdmin, logLevel, cpuProfile                string
 		ues, enbs, workers                            int
-		rate                                          float64
+		rate, mixRate                                 float64
 		duration, hold, progressEvery                 time.Duration
 		quiet, list                                   bool
 		seed                                          uint64
@@ -48,7 +48,7 @@ func newLoadtestCmd() *cobra.Command {
 the scenario's procedures with real S1AP, NAS and NAS security, at open-loop arrival rates.
 
 --scenario is a named scenario of the embedded library (--list shows them) or a YAML file;
---ues, --enbs, --rate, --duration, --hold, --plmn and --tac override it. UEs take the subscribers of
+--ues, --enbs, --rate, --mix-rate, --duration, --hold, --plmn and --tac override it. UEs take the subscribers of
 --subscribers (the HSS CSV: imsi,k,opc,amf,sqn,msisdn,apn) in order.
 
 A progress line goes to standard error every second (not with --quiet), the summary table to
@@ -92,7 +92,7 @@ run could not take place.`,
 			if err != nil {
 				return err
 			}
-			o := loadtest.Overrides{UEs: ues, ENBs: enbs, Rate: rate, Duration: duration, Hold: hold, PLMN: plmn}
+			o := loadtest.Overrides{UEs: ues, ENBs: enbs, Rate: rate, MixRate: mixRate, Duration: duration, Hold: hold, PLMN: plmn}
 			if tacs != "" {
 				for _, f := range strings.Split(tacs, ",") {
 					v, err := strconv.ParseUint(strings.TrimSpace(f), 0, 16)
@@ -199,6 +199,7 @@ run could not take place.`,
 	f.IntVar(&ues, "ues", 0, "number of UEs (overrides the scenario)")
 	f.IntVar(&enbs, "enbs", 0, "number of eNodeBs (overrides the scenario)")
 	f.Float64Var(&rate, "rate", 0, "arrival rate per second of every phase (overrides the scenario)")
+	f.Float64Var(&mixRate, "mix-rate", 0, "arrival rate per second of the mix phases (overrides the scenario; --rate then sets only the others)")
 	f.DurationVar(&duration, "duration", 0, "duration of every timed phase (overrides the scenario)")
 	f.DurationVar(&hold, "hold", 0, "length of every wait phase, e.g. how long the demo's UEs stay attached (overrides the scenario)")
 	f.StringVar(&plmn, "plmn", "", "PLMN of the cells, MCCMNC (overrides the scenario; default 00101)")

@@ -22,6 +22,11 @@ func (m *MME) onInitialUE(e *enbCtx, v *s1ap.InitialUEMessage) {
 			m.release(&old, s1ap.Cause{Choice: s1ap.CauseChoiceNas, Nas: s1ap.CauseNasNormalRelease})
 		}
 		u.enb, u.enbID = e, uint32(v.ENBUES1APID)
+		// A new connection has no S1-U at the eNodeB yet (tau tells a
+		// TAU from ECM-IDLE by it, and releases after it).
+		for i := range u.erabs {
+			u.erabs[i].enbTEID, u.erabs[i].enbAddr = [4]byte{}, nil
+		}
 		u.tac = uint16(v.TAI.TAC[0])<<8 | uint16(v.TAI.TAC[1])
 		u.mmeID = m.allocID()
 		m.byMME[u.mmeID] = u
