@@ -216,13 +216,19 @@ func (n *Node) flush(w *worker, key supervision.Key, ent *entry) {
 	case rd.Persist:
 		imsi, mtmsi, hasGUTI, conn, connected := m.Indexes()
 		w.rec = m.AppendRecord(w.rec[:0])
-		idx := make([]store.IndexEntry, 0, 3)
+		idx := make([]store.IndexEntry, 0, 4)
 		if imsi != "" {
 			idx = append(idx, store.IndexEntry{Index: idxIMSI, Value: []byte(imsi)})
 			b.stored = true
 		}
 		if hasGUTI {
 			idx = append(idx, store.IndexEntry{Index: idxMTMSI, Value: binary.BigEndian.AppendUint32(nil, mtmsi)})
+		}
+		if old, ok := m.OldMTMSI(); ok {
+			// The old GUTI, valid until the UE confirms the new one: a
+			// second M-TMSI entry; the store drops it with the first write
+			// without it (Store.Put replaces the entries).
+			idx = append(idx, store.IndexEntry{Index: idxMTMSI, Value: binary.BigEndian.AppendUint32(nil, old)})
 		}
 		if connected {
 			idx = append(idx, store.IndexEntry{Index: idxConn, Value: binary.BigEndian.AppendUint32(nil, uint32(conn))})

@@ -422,3 +422,88 @@ func TestRestartThenTAUAndServiceRequest(t *testing.T) {
 		t.Errorf("%v AIRs after the restart: the stored context should serve", got)
 	}
 }
+
+// TS 24.301 §5.5.3.2.4, §5.5.3.2.7 c: TAU ACCEPT with a new GUTI never
+// reaches the UE (the radio connection is lost first). The MME keeps the
+// old GUTI valid and indexed beside the new one, so the UE's SERVICE
+// REQUEST by its old S-TMSI finds it (not SERVICE REJECT #9); that use
+// makes the new GUTI, which the UE never had, invalid: its S-TMSI is then
+// unknown. The next TAU, confirmed, leaves only its new GUTI valid.
+func TestTAUAcceptLostThenServiceRequestByOldSTMSI(t *testing.T) {
+	// T3450 long enough that no retransmission crosses the release.
+	l := newLab(t, func(c *node.Config) { c.NAS.T3450 = 10 * time.Second })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	u.inactivityRelease()
+	old := *u.guti
+	u.tau(nas.PeriodicUpdating, false)
+	acc := expect[*nas.TrackingAreaUpdateAccept](u)
+	if acc.GUTI == nil || *acc.GUTI == old {
+		t.Fatalf("TAU ACCEPT GUTI %v, old %v: want a new one", acc.GUTI, old)
+	}
+	lost := *acc.GUTI // the UE keeps old: it never saw this one
+	u.enb.send(1, &s1ap.UEContextReleaseRequest{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID,
+		Cause: s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkRadioConnectionWithUeLost}})
+	u.releaseComplete()
+	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
+	if got := l.metric("mme_procedure_failures_total", "procedure", "tau"); got != 1 {
+		t.Errorf("TAU failures %v, want 1 (aborted by the release)", got)
+	}
+
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData) // by the old S-TMSI
+	l.eventually("service request by the old S-TMSI done", func() bool {
+		return l.metric("mme_procedure_successes_total", "procedure", "service_request") == 1
+	})
+	if got := l.subscriber(u.imsi).GUTI; got != old.String() {
+		t.Errorf("stored GUTI %s, want the old %s (the new one never reached the UE)", got, old)
+	}
+	u.inactivityRelease()
+
+	// The GUTI of the lost TAU ACCEPT is no longer indexed.
+	ghost := l.newUE(e, 2)
+	ghost.guti = &lost
+	ghost.initialSTMSI([]byte{0xc7, 0x05, 0x12, 0x34}, s1ap.RRCEstablishmentCauseMoData)
+	if rej := expect[*nas.ServiceReject](ghost); rej.EMMCause != nas.EMMCauseUEIdentityCannotBeDerived {
+		t.Errorf("S-TMSI of the lost TAU ACCEPT: cause %v, want #9", rej.EMMCause)
+	}
+	ghost.releaseComplete()
+
+	// A TAU confirmed by TAU COMPLETE: the new GUTI routes, the old not.
+	u.tau(nas.PeriodicUpdating, false)
+	acc = expect[*nas.TrackingAreaUpdateAccept](u)
+	u.guti = acc.GUTI
+	u.uplink(&nas.TrackingAreaUpdateComplete{}, nas.IntegrityProtectedCiphered)
+	u.releaseComplete()
+	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
+	ghost.guti = &old
+	ghost.initialSTMSI([]byte{0xc7, 0x05, 0x12, 0x34}, s1ap.RRCEstablishmentCauseMoData)
+	if rej := expect[*nas.ServiceReject](ghost); rej.EMMCause != nas.EMMCauseUEIdentityCannotBeDerived {
+		t.Errorf("old S-TMSI after TAU COMPLETE: cause %v, want #9", rej.EMMCause)
+	}
+	ghost.releaseComplete()
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData) // by the new S-TMSI
+}
+
+// TS 24.301 §5.4.1.6 b: GUTI REALLOCATION COMMAND unanswered, the fifth
+// T3450 expiry aborts the procedure; the old and the new GUTI both stay
+// valid, so the UE's SERVICE REQUEST by its old S-TMSI finds it.
+func TestGUTIReallocationLostThenServiceRequestByOldSTMSI(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.NAS.GUTIReallocation = 1 })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	u.inactivityRelease()
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData)
+	for i := 0; i < 5; i++ { // the command and four retransmissions (T3450: 300 ms in the lab)
+		if cmd := expect[*nas.GUTIReallocationCommand](u); cmd.GUTI == *u.guti {
+			t.Fatalf("GUTI REALLOCATION COMMAND with the UE's GUTI %v", cmd.GUTI)
+		}
+	}
+	l.eventually("reallocation aborted", func() bool {
+		return l.metric("mme_procedure_failures_total", "procedure", "guti_reallocation") == 1
+	})
+	u.inactivityRelease()
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData) // by the old S-TMSI
+	expect[*nas.GUTIReallocationCommand](u)            // the policy tries again
+}

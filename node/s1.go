@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -371,6 +372,9 @@ func (n *Node) initialUEMessage(e *enb, m *s1ap.InitialUEMessage, now time.Time)
 	}
 	ev := &session.InitialUEMessage{Now: now, Conn: session.ConnID(c.mmeID), NAS: clone(m.NASPDU),
 		Location: location(m.TAI, m.EUTRANCGI), RRCEstablishmentCause: m.RRCEstablishmentCause}
+	if s, ok := m.STMSI.Get(); ok && s.MMEC[0] == n.scfg.Load().MMECode {
+		ev.MTMSI, ev.HasSTMSI = binary.BigEndian.Uint32(s.MTMSI[:]), true
+	}
 	if err := n.actors.Send(key, ev); err != nil {
 		// A full mailbox: the node answers the UE itself with congestion
 		// and a back-off timer (TS 24.301 §5.5.1.2.5, §5.5.3.2.5, §5.6.1.5)

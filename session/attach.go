@@ -158,7 +158,12 @@ func (m *Machine) startAttach(ev *nasEvent, req *nas.AttachRequest, imsi string)
 		m.s.Attach.ByGUTI = true
 		// The node routed the GUTI here: a record holding the same GUTI
 		// knows the UE (TS 24.301 §5.5.1.2.3); a fresh key does not.
-		known = m.s.HasGUTI && m.s.GUTI == id.GUTI && m.s.IMSI != ""
+		// The old GUTI of a reallocation not yet confirmed is valid too
+		// (guti.go), and a protected request names the one the UE holds.
+		known = m.s.IMSI != "" && ((m.s.HasGUTI && m.s.GUTI == id.GUTI) || (m.s.HasOldGUTI && m.s.OldGUTI == id.GUTI))
+		if known && ev.integrity {
+			m.gutiUsed(id.GUTI.MTMSI)
+		}
 	default:
 		// IMEI: only for emergency attach without UICC (TS 24.301
 		// §5.5.1.2.2), which is not offered.
@@ -570,7 +575,9 @@ func (m *Machine) attachAccept(esmCause nas.ESMCause) {
 	}
 	// TS 24.301 §5.5.1.2.4: a new GUTI with this MME's GUMMEI
 	// (TS 23.003 §2.8).
-	m.allocateGUTI()
+	// An attach by a GUTI of this MME keeps it valid until ATTACH
+	// COMPLETE (§5.5.1.2.4, §5.5.1.2.7 c); an attach by IMSI had none.
+	m.allocateGUTI(m.s.Attach.ByGUTI)
 	acc := &nas.AttachAccept{
 		EPSAttachResult:     nas.EPSOnly,
 		T3412Value:          gprsTimer(m.t3412()),
@@ -806,6 +813,7 @@ func (m *Machine) attachComplete(ev *nasEvent, msg *nas.AttachComplete) {
 	m.clearRetx()
 	pdn.Bearers[0].State = BearerActive
 	m.setEMM(EMMRegistered)
+	m.newGUTIConfirmed()
 	m.s.Attach.Complete = true
 	m.touch()
 	if m.s.Attach.ICSDone {

@@ -46,6 +46,12 @@ type InitialUEMessage struct {
 	NAS  []byte // the NAS-PDU as received; the machine copies what it keeps
 	Location
 	RRCEstablishmentCause s1ap.RRCEstablishmentCause
+	// MTMSI is the M-TMSI of the message's S-TMSI IE (TS 36.413
+	// §9.2.3.6) when HasSTMSI: the UE named a GUTI of this MME (the node
+	// checked the MMEC). It tells which of an old and a new GUTI the UE
+	// holds (guti.go gutiUsed).
+	MTMSI    uint32
+	HasSTMSI bool
 }
 
 // UplinkNASTransport is S1AP UPLINK NAS TRANSPORT (TS 36.413 §8.6.2.3).

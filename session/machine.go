@@ -93,6 +93,15 @@ func (m *Machine) Indexes() (imsi string, mtmsi uint32, hasGUTI bool, conn ConnI
 	return imsi, m.s.GUTI.MTMSI, m.s.HasGUTI, m.s.Conn, m.s.ECM == ECMConnected
 }
 
+// OldMTMSI returns the M-TMSI of the old GUTI while a new one is not yet
+// confirmed (ok): the store indexes it beside the new one, so a UE that
+// missed TRACKING AREA UPDATE ACCEPT or GUTI REALLOCATION COMMAND is still
+// found by its S-TMSI (TS 24.301 §5.4.1.6, §5.5.3.2.7 c; guti.go). The
+// entry goes with the first write after the old GUTI became invalid.
+func (m *Machine) OldMTMSI() (mtmsi uint32, ok bool) {
+	return m.s.OldGUTI.MTMSI, m.s.HasOldGUTI
+}
+
 // RunningTimers calls fn for every running timer with its deadline: the
 // node re-arms them after loading a record at start-up.
 func (m *Machine) RunningTimers(fn func(id TimerID, deadline time.Time)) {

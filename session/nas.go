@@ -23,6 +23,9 @@ type nasEvent struct {
 	// context (or, for SECURITY MODE COMPLETE, the new one).
 	integrity bool
 	count     security.Count
+	// mtmsi is the M-TMSI of INITIAL UE MESSAGE's S-TMSI (hasSTMSI).
+	mtmsi    uint32
+	hasSTMSI bool
 }
 
 func (e *nasEvent) At() time.Time { return e.now }
@@ -48,7 +51,7 @@ func (m *Machine) initialUEMessage(e *InitialUEMessage) {
 	m.stopTimer(TMobileReachable)
 	m.stopTimer(TImplicitDetach)
 	m.touch()
-	m.uplinkNAS(e.Now, e.Conn, e.Location, e.NAS, true)
+	m.uplinkNAS(&nasEvent{now: e.Now, conn: e.Conn, loc: e.Location, initial: true, mtmsi: e.MTMSI, hasSTMSI: e.HasSTMSI}, e.NAS)
 }
 
 // releaseOldConnection releases the current connection without waiting
@@ -74,13 +77,12 @@ func (m *Machine) uplinkNASTransport(e *UplinkNASTransport) {
 		m.s.LastLocation = e.Location
 		m.touch()
 	}
-	m.uplinkNAS(e.Now, e.Conn, e.Location, e.NAS, false)
+	m.uplinkNAS(&nasEvent{now: e.Now, conn: e.Conn, loc: e.Location}, e.NAS)
 }
 
 // uplinkNAS runs the security checks of TS 24.301 §4.4.4.3 and §4.4.5 and
 // dispatches the plain message to the state method.
-func (m *Machine) uplinkNAS(now time.Time, conn ConnID, loc Location, pdu []byte, initial bool) {
-	ev := &nasEvent{now: now, conn: conn, loc: loc, initial: initial}
+func (m *Machine) uplinkNAS(ev *nasEvent, pdu []byte) {
 	pd, sht, err := nas.PeekHeader(pdu)
 	if err != nil {
 		// TS 24.301 §7.2: too short, unknown protocol discriminator,
@@ -117,7 +119,7 @@ func (m *Machine) uplinkNAS(now time.Time, conn ConnID, loc Location, pdu []byte
 		// K_eNB's input (TS 33.401 §7.2.6.2, A.3).
 		if !m.s.Secure {
 			m.s.Secure = true
-			if initial {
+			if ev.initial {
 				m.s.KeNBCount = uint32(ev.count)
 			}
 			m.touch()

@@ -34,7 +34,11 @@ import (
 //	   ESMTransaction.Modified, the further bearers of an Update Bearer
 //	   Request with several; a version 3 record loads with none (version 3
 //	   modified one bearer per request).
-const RecordVersion = 4
+//	5  GUTI reallocation not yet confirmed (issue #9): Subscriber.OldGUTI,
+//	   the GUTI the UE held before the last one sent, valid beside it until
+//	   the UE confirms or uses one of them. A version 4 record loads
+//	   without one (version 4 forgot the old GUTI when it sent the new).
+const RecordVersion = 5
 
 // Subscriber is the record of one subscriber: everything the MME keeps
 // about a UE between events, stored at every step that changes it (docs/
@@ -167,6 +171,18 @@ type Subscriber struct {
 	// §5.3.4.3); a paging asked for by a Create Bearer Request alone is
 	// answered in the Create Bearer Response instead.
 	PagingDDN bool
+
+	// v5 (issue #9, GUTI reallocation not yet confirmed)
+	// OldGUTI is the GUTI the UE held before GUTI, the one last sent in
+	// ATTACH ACCEPT, TRACKING AREA UPDATE ACCEPT or GUTI REALLOCATION
+	// COMMAND (HasOldGUTI: such a GUTI is pending). Both are valid until
+	// the UE confirms the new one (COMPLETE) or names one of them in a
+	// message that passes its integrity check; the other is then invalid
+	// (TS 24.301 §5.4.1.4, §5.4.1.6, §5.5.1.2.4, §5.5.1.2.7 c,
+	// §5.5.3.2.4, §5.5.3.2.7 c; docs/design/session.md "Old and new
+	// GUTI"). The store indexes both M-TMSIs meanwhile.
+	OldGUTI    nas.GUTI
+	HasOldGUTI bool
 }
 
 // Vector is one E-UTRAN authentication vector (TS 33.401 §6.1.2).
@@ -302,10 +318,7 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	e.str(s.IMEISV)
 	e.flag(s.HasGUTI)
 	if s.HasGUTI {
-		e.b = append(e.b, s.GUTI.PLMN[:]...)
-		e.u16(s.GUTI.MMEGroupID)
-		e.u8(s.GUTI.MMECode)
-		e.u32(s.GUTI.MTMSI)
+		appendGUTI(&e, s.GUTI)
 	}
 	e.uv(uint64(len(s.TAIList)))
 	for _, t := range s.TAIList {
@@ -398,7 +411,28 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	e.flag(s.PagingDDN)
 	// v4 (issue #9, Update Bearer Request with several bearers)
 	appendESMV4(&e, &s.ESM)
+	// v5 (issue #9, GUTI reallocation not yet confirmed)
+	e.flag(s.HasOldGUTI)
+	if s.HasOldGUTI {
+		appendGUTI(&e, s.OldGUTI)
+	}
 	return e.b
+}
+
+func appendGUTI(e *enc, g nas.GUTI) {
+	e.b = append(e.b, g.PLMN[:]...)
+	e.u16(g.MMEGroupID)
+	e.u8(g.MMECode)
+	e.u32(g.MTMSI)
+}
+
+func decodeGUTI(d *dec) nas.GUTI {
+	var g nas.GUTI
+	copy(g.PLMN[:], d.take(3, "GUTI PLMN"))
+	g.MMEGroupID = d.u16("MMEGI")
+	g.MMECode = d.u8("MMEC")
+	g.MTMSI = d.u32("M-TMSI")
+	return g
 }
 
 func appendVector(e *enc, v *Vector) {
@@ -482,10 +516,10 @@ func UnmarshalRecord(b []byte) (*Subscriber, error) {
 func migrate(v uint8, body []byte) (*Subscriber, error) {
 	switch v {
 	case 1:
-		// v1 -> v4: the idle mode fields start zero (not paging, no TAU).
+		// v1 -> v5: the idle mode fields start zero (not paging, no TAU).
 		return decodeV1(body, 1)
 	case 2:
-		// v2 -> v4: a paging in progress was DDN-triggered (the only kind
+		// v2 -> v5: a paging in progress was DDN-triggered (the only kind
 		// version 2 pages for); a handover has no direct forwarding.
 		s, err := decodeV1(body, 2)
 		if err == nil && s.PagingAttempts > 0 {
@@ -493,10 +527,14 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 		}
 		return s, err
 	case 3:
-		// v3 -> v4: a handover in progress has no indirect forwarding.
+		// v3 -> v5: a handover in progress has no indirect forwarding.
 		return decodeV1(body, 3)
 	case 4:
+		// v4 -> v5: no old GUTI pending (version 4 replaced it when it
+		// sent the new one).
 		return decodeV1(body, 4)
+	case 5:
+		return decodeV1(body, 5)
 	}
 	return nil, fmt.Errorf("%w: %d (this node reads up to %d)", ErrRecordVersion, v, RecordVersion)
 }
@@ -516,10 +554,7 @@ func decodeV1(body []byte, v uint8) (*Subscriber, error) {
 	s.MSISDN = d.str("MSISDN")
 	s.IMEISV = d.str("IMEISV")
 	if s.HasGUTI = d.flag("GUTI"); s.HasGUTI {
-		copy(s.GUTI.PLMN[:], d.take(3, "GUTI PLMN"))
-		s.GUTI.MMEGroupID = d.u16("MMEGI")
-		s.GUTI.MMECode = d.u8("MMEC")
-		s.GUTI.MTMSI = d.u32("M-TMSI")
+		s.GUTI = decodeGUTI(d)
 	}
 	n := d.list("TAI list")
 	for i := 0; i < n; i++ {
@@ -613,6 +648,12 @@ func decodeV1(body []byte, v uint8) (*Subscriber, error) {
 	if v >= 4 {
 		// v4 (issue #9, Update Bearer Request with several bearers)
 		decodeESMV4(d, &s.ESM)
+	}
+	if v >= 5 {
+		// v5 (issue #9, GUTI reallocation not yet confirmed)
+		if s.HasOldGUTI = d.flag("old GUTI"); s.HasOldGUTI {
+			s.OldGUTI = decodeGUTI(d)
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))

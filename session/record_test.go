@@ -63,13 +63,23 @@ func fullRecord() *Subscriber {
 		Released:       []uint8{6}, DirectForwarding: true}
 	// v4 (issue #9, indirect forwarding)
 	s.HO.Container, s.HO.IndirectForwarding = []byte{0x40, 0x01}, true
+	// v5 (issue #9, GUTI reallocation not yet confirmed)
+	s.OldGUTI, s.HasOldGUTI = nas.GUTI{PLMN: testPLMN, MMEGroupID: 0x8001, MMECode: 1, MTMSI: 0xc0000000}, true
+	return s
+}
+
+// fullRecordV4 is fullRecord as a version 4 record holds it: no old GUTI
+// pending (the v4 -> v5 migration).
+func fullRecordV4() *Subscriber {
+	s := fullRecord()
+	s.OldGUTI, s.HasOldGUTI = nas.GUTI{}, false
 	return s
 }
 
 // fullRecordV3 is fullRecord as a version 3 record holds it: the
 // handover's v4 fields zero (the v3 -> v4 migration).
 func fullRecordV3() *Subscriber {
-	s := fullRecord()
+	s := fullRecordV4()
 	s.HO.Container, s.HO.IndirectForwarding = nil, false
 	return s
 }
@@ -78,7 +88,7 @@ func fullRecordV3() *Subscriber {
 // handover in progress (the golden was written without one); PagingDDN
 // true because the record was paging (the v2 -> v3 migration).
 func fullRecordV2() *Subscriber {
-	s := fullRecord()
+	s := fullRecordV4()
 	s.HO = Handover{}
 	return s
 }
@@ -86,7 +96,7 @@ func fullRecordV2() *Subscriber {
 // fullRecordV1 is fullRecord as a version 1 record holds it: the fields
 // version 2 added are zero (the v1 -> v2 migration).
 func fullRecordV1() *Subscriber {
-	s := fullRecord()
+	s := fullRecordV4()
 	s.PagingAttempts, s.PagingStart, s.ServiceRequests = 0, time.Time{}, 0
 	s.TAUActive, s.TAURelease = false, false
 	s.Deadlines[T3413] = time.Time{}
@@ -143,8 +153,17 @@ func TestRecordGoldenV3(t *testing.T) {
 // (issue #9: S1 handover with indirect data forwarding).
 func TestRecordGoldenV4(t *testing.T) {
 	got := loadGolden(t, 4)
-	if want := fullRecord(); !reflect.DeepEqual(got, want) {
+	if want := fullRecordV4(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("version 4 record loads differently:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestRecordGoldenV5 loads a record written by the version-5 encoder
+// (issue #9: the old GUTI valid until the UE confirms the new one).
+func TestRecordGoldenV5(t *testing.T) {
+	got := loadGolden(t, 5)
+	if want := fullRecord(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 5 record loads differently:\n got %+v\nwant %+v", got, want)
 	}
 }
 

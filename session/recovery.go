@@ -122,6 +122,9 @@ func (m *Machine) completeHeldAttach() {
 		b.State = BearerActive
 	}
 	m.setEMM(EMMRegistered)
+	// The request named the GUTI of ATTACH ACCEPT (or was protected
+	// with its context): ATTACH COMPLETE's confirmation.
+	m.newGUTIConfirmed()
 	// Its latency spans the restart: ATTACH COMPLETE is taken to have
 	// arrived now.
 	m.outcome(ProcAttach, true, "")

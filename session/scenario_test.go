@@ -149,7 +149,7 @@ func (w *world) run(d *datadriven.TestData) string {
 			n, _ := strconv.Atoi(v)
 			pdu[1] = pdu[1]&0x1f | uint8(n)<<5
 		}
-		w.step(&InitialUEMessage{Now: w.now, Conn: w.conn, NAS: pdu, Location: w.loc(a)}, &out)
+		w.step(w.initialBySTMSI(pdu, a), &out)
 	case "ue-esr":
 		// EXTENDED SERVICE REQUEST in INITIAL UE MESSAGE, integrity protected.
 		u := w.ue
@@ -167,7 +167,7 @@ func (w *world) run(d *datadriven.TestData) string {
 		} else {
 			u.firstUL = u.sec.ULCount()
 		}
-		w.step(&InitialUEMessage{Now: w.now, Conn: w.conn, NAS: u.uplink(msg, sht), Location: w.loc(a)}, &out)
+		w.step(w.initialBySTMSI(u.uplink(msg, sht), a), &out)
 	case "ue-tau":
 		// TRACKING AREA UPDATE REQUEST: from ECM-IDLE in INITIAL UE MESSAGE
 		// (integrity protected), or on the connection with "on-conn".
@@ -205,6 +205,10 @@ func (w *world) run(d *datadriven.TestData) string {
 			return "no TRACKING AREA UPDATE ACCEPT"
 		}
 		w.ue.guti = acc.GUTI
+		if _, ok := a["lost"]; ok {
+			// The UE took the new GUTI; its COMPLETE never reaches the MME.
+			return "ue: guti=" + acc.GUTI.String() + " (TRACKING AREA UPDATE COMPLETE lost)"
+		}
 		w.uplink(&nas.TrackingAreaUpdateComplete{}, nas.IntegrityProtectedCiphered, &out)
 	case "ue-guti-complete":
 		cmd, ok := last[*nas.GUTIReallocationCommand](w.ue)
@@ -212,6 +216,9 @@ func (w *world) run(d *datadriven.TestData) string {
 			return "no GUTI REALLOCATION COMMAND"
 		}
 		w.ue.guti = &cmd.GUTI
+		if _, ok := a["lost"]; ok {
+			return "ue: guti=" + cmd.GUTI.String() + " (GUTI REALLOCATION COMPLETE lost)"
+		}
 		w.uplink(&nas.GUTIReallocationComplete{}, nas.IntegrityProtectedCiphered, &out)
 	case "sgw-ddn":
 		w.ddn++
@@ -424,6 +431,23 @@ func (w *world) run(d *datadriven.TestData) string {
 		return fmt.Sprintf("key %d", w.key)
 	case "state":
 		w.state(&out)
+	case "gutis":
+		// The GUTIs the record holds and the M-TMSIs the store would index
+		// (guti.go: old and new GUTI), beside the one the test UE holds.
+		s := w.m.Subscriber()
+		fmt.Fprintf(&out, "record guti=%v", s.GUTI)
+		if s.HasOldGUTI {
+			fmt.Fprintf(&out, " old=%v", s.OldGUTI)
+		}
+		_, mtmsi, _, _, _ := w.m.Indexes()
+		fmt.Fprintf(&out, "\nindexed m-tmsi=%08x", mtmsi)
+		if old, ok := w.m.OldMTMSI(); ok {
+			fmt.Fprintf(&out, ",%08x", old)
+		}
+		if w.ue.guti != nil {
+			fmt.Fprintf(&out, "\nue guti=%v", w.ue.guti)
+		}
+		out.WriteString("\n")
 	default:
 		if !w.runHandover(d.Cmd, a, &out) && !w.runBearer(d.Cmd, a, &out) { // scenario_bearer_test.go
 			d.Fatalf(w.t, "unknown command %s", d.Cmd)
@@ -635,3 +659,14 @@ func (w *world) namedMessage(name string) nas.Message {
 }
 
 var _ = time.Second
+
+// initialBySTMSI is INITIAL UE MESSAGE with the S-TMSI IE of the test
+// UE's GUTI (TS 36.413 §9.2.3.6), as an eNodeB sends a SERVICE REQUEST or
+// EXTENDED SERVICE REQUEST; "no-stmsi" leaves it out.
+func (w *world) initialBySTMSI(pdu []byte, a map[string]string) *InitialUEMessage {
+	ev := &InitialUEMessage{Now: w.now, Conn: w.conn, NAS: pdu, Location: w.loc(a)}
+	if _, ok := a["no-stmsi"]; !ok && w.ue.guti != nil {
+		ev.MTMSI, ev.HasSTMSI = w.ue.guti.MTMSI, true
+	}
+	return ev
+}

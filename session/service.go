@@ -33,6 +33,9 @@ func (m *Machine) serviceRequest(ev *nasEvent, pdu []byte) {
 	}
 	m.s.Secure, m.s.KeNBCount = true, uint32(count)
 	m.touch()
+	if ev.hasSTMSI {
+		m.gutiUsed(ev.mtmsi) // guti.go: the short MAC verified
+	}
 	m.startService()
 }
 
@@ -54,6 +57,9 @@ func (m *Machine) extendedServiceRequest(ev *nasEvent, msg *nas.ExtendedServiceR
 		m.beginService()
 		m.reauthenticate(ev, "EXTENDED SERVICE REQUEST")
 		return
+	}
+	if ev.hasSTMSI {
+		m.gutiUsed(ev.mtmsi) // guti.go
 	}
 	m.startService()
 }

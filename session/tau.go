@@ -71,13 +71,17 @@ func (m *Machine) trackingAreaUpdateRequest(ev *nasEvent, msg *nas.TrackingAreaU
 		m.reauthenticate(ev, "TRACKING AREA UPDATE REQUEST")
 		return
 	}
+	// guti.go: the old GUTI IE names the GUTI the UE holds.
+	if msg.OldGUTI.MMECode == m.cfg.MMECode && msg.OldGUTI.MMEGroupID == m.cfg.MMEGroupID && msg.OldGUTI.PLMN == m.cfg.PLMN {
+		m.gutiUsed(msg.OldGUTI.MTMSI)
+	}
 	m.tauAccept()
 }
 
 // tauAccept sends TRACKING AREA UPDATE ACCEPT with a new GUTI and TAI list
 // (TS 24.301 §5.5.3.2.4) for the TAU in progress, T3450.
 func (m *Machine) tauAccept() {
-	m.allocateGUTI()
+	m.allocateGUTI(true)
 	status := m.bearerStatus()
 	acc := &nas.TrackingAreaUpdateAccept{
 		EPSUpdateResult:        nas.TAUpdated,
@@ -107,6 +111,7 @@ func (m *Machine) tauComplete(ev *nasEvent) {
 	}
 	m.stopTimer(T3450)
 	m.clearRetx()
+	m.newGUTIConfirmed()
 	if m.s.TAUActive && m.s.ECM == ECMConnected {
 		m.setUpBearers()
 		return
@@ -127,7 +132,12 @@ func (m *Machine) tauReject(cause nas.EMMCause, why string) {
 // allocateGUTI gives the UE a new GUTI with this MME's GUMMEI and a TAI
 // list around its current TAI (TS 24.301 §5.4.1, §5.5.3.2.4; TS 23.003
 // §2.8). The store indexes the new M-TMSI once the record is written.
-func (m *Machine) allocateGUTI() {
+//
+// keepOld: the UE holds a GUTI of this MME (TAU, GUTI reallocation, an
+// attach by GUTI), which stays valid beside the new one until the UE
+// confirms or uses one of them (guti.go keepOldGUTI).
+func (m *Machine) allocateGUTI(keepOld bool) {
+	m.keepOldGUTI(keepOld)
 	m.s.GUTI = nas.GUTI{PLMN: m.cfg.PLMN, MMEGroupID: m.cfg.MMEGroupID, MMECode: m.cfg.MMECode, MTMSI: m.alloc.MTMSI()}
 	m.s.HasGUTI = true
 	m.s.TAIList = m.taiList()

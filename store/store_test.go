@@ -96,6 +96,25 @@ func TestPutGetLookup(t *testing.T) {
 	mustLookup(t, s, idxIMSI, "001010000000001", 1)
 }
 
+// TestTwoValuesOfOneIndex: a record indexed by two values of the same
+// index (the old and the new GUTI while the UE has not confirmed the new
+// one, docs/design/node.md "Old and new GUTI") is found by both; the
+// write without the old value removes it, the other stays.
+func TestTwoValuesOfOneIndex(t *testing.T) {
+	s := openMem(t, nil)
+	if err := s.Put(3, []byte("r1"), []IndexEntry{ix(idxIMSI, "001010000000003"), ix(idxGUTI, "guti-new"), ix(idxGUTI, "guti-old")}); err != nil {
+		t.Fatal(err)
+	}
+	mustLookup(t, s, idxGUTI, "guti-new", 3)
+	mustLookup(t, s, idxGUTI, "guti-old", 3)
+	if err := s.Put(3, []byte("r2"), []IndexEntry{ix(idxIMSI, "001010000000003"), ix(idxGUTI, "guti-new")}); err != nil {
+		t.Fatal(err)
+	}
+	mustLookup(t, s, idxGUTI, "guti-old", 0)
+	mustLookup(t, s, idxGUTI, "guti-new", 3)
+	mustLookup(t, s, idxIMSI, "001010000000003", 3)
+}
+
 func TestDeleteRemovesIndexes(t *testing.T) {
 	s := openMem(t, nil)
 	if err := s.Put(5, []byte("r"), []IndexEntry{ix(idxIMSI, "a"), ix(idxGUTI, "b")}); err != nil {
