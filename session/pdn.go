@@ -15,10 +15,12 @@ import (
 // esmBusy answers a UE request that collides with the ESM procedure in
 // progress: a retransmission of the same request is dropped (the answer
 // comes), anything else is rejected (#56 against a network-initiated
-// procedure, TS 24.301 §6.5.1.4).
+// procedure, TS 24.301 §6.5.1.4). A PDN connectivity procedure that waits
+// only for the SGW's Modify Bearer Response is no collision: it ends first
+// (pdnConnectDoneForUE).
 func (m *Machine) esmBusy(ev *nasEvent, p Procedure, pti uint8) (busy bool, cause nas.ESMCause) {
 	t := &m.s.ESM
-	if !t.Active() {
+	if !t.Active() || m.pdnConnectDoneForUE() {
 		return false, 0
 	}
 	if t.Proc == p && t.PTI == pti {
@@ -310,6 +312,27 @@ func (m *Machine) pdnConnectDone() {
 	m.deletePDNSession(t.EBI)
 	m.removePDN(t.EBI)
 	m.esmEnd(false, why)
+}
+
+// pdnConnectDoneForUE ends, as a success, a PDN connectivity procedure
+// whose default bearer the UE and the eNodeB have accepted and that waits
+// only for the SGW's Modify Bearer Response (TS 23.401 §5.10.2 steps
+// 13-14): since its ACTIVATE DEFAULT EPS BEARER CONTEXT ACCEPT the bearer
+// context is BEARER CONTEXT ACTIVE in the UE and here (TS 24.301
+// §6.4.1.3), so the UE may start a new ESM procedure, a PDN DISCONNECT
+// REQUEST for that very PDN included (§6.5.2.2). The Modify Bearer
+// Response then comes as a stale answer (esm.go s11Response). Reports
+// whether it ended one.
+func (m *Machine) pdnConnectDoneForUE() bool {
+	t := &m.s.ESM
+	if t.Proc != ProcPDNConnect || t.Txn == 0 || t.ENB != AnswerNone || t.UE != AnswerNone {
+		return false
+	}
+	if _, b := m.bearerOf(t.EBI); b == nil || b.State != BearerActive {
+		return false
+	}
+	m.esmEnd(true, "")
+	return true
 }
 
 // deletePDNSession deletes one PDN connection at the SGW (TS 29.274
