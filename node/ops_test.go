@@ -295,3 +295,34 @@ func TestOverloadRejectsAttachWithCongestion(t *testing.T) {
 		t.Errorf("overload rejects %v, want 1", got)
 	}
 }
+
+// Overload (TS 24.301 §5.6.1.5, TS 36.413 §8.7.6): a SERVICE REQUEST (the
+// short format, security header type 12) refused at admission gets SERVICE
+// REJECT #22 congestion with T3346 before the connection is released with
+// control-processing-overload; found by `mme demo --mix-rate 4000`, where
+// such UEs saw only the release.
+func TestOverloadRejectsServiceRequestWithCongestion(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.Actors.Workers, c.Actors.Mailbox = 1, 1 })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.guti = &nas.GUTI{MMECode: 1, MTMSI: 0xc0000042}
+	pdu, err := nas.AppendServiceRequest(nil, &nas.ServiceRequest{KSI: 0, SequenceNumber: 3, ShortMAC: [2]byte{0x12, 0x34}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.initialSTMSI(pdu, s1ap.RRCEstablishmentCauseMoData)
+	_, msg := u.recv()
+	rej, ok := msg.(*nas.ServiceReject)
+	if !ok {
+		t.Fatalf("got %v, want ServiceReject", msg)
+	}
+	if rej.EMMCause != nas.EMMCauseCongestion || rej.T3346Value == nil {
+		t.Errorf("SERVICE REJECT cause %v T3346 %v, want #22 with T3346", rej.EMMCause, rej.T3346Value)
+	}
+	m, _ := u.recv()
+	rc, ok := m.(*s1ap.UEContextReleaseCommand)
+	if !ok || rc.Cause.Misc != s1ap.CauseMiscControlProcessingOverload {
+		t.Fatalf("got %s, want UEContextReleaseCommand (control-processing-overload)", m.MessageName())
+	}
+	e.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
+}

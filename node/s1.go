@@ -442,9 +442,11 @@ func (n *Node) keyForIdentity(id nas.EPSMobileIdentity, byGUTI func(nas.GUTI) (s
 }
 
 // peekNAS decodes the plain part of an initial NAS message for its
-// identity: plain, or integrity protected only (header type 1, and type 2
-// with EEA0 reads the same). Nil when it cannot be read (ciphered,
-// SERVICE REQUEST, malformed); the session decides what to answer.
+// identity and type: plain, or integrity protected only (header type 1,
+// and type 2 with EEA0 reads the same), or the short SERVICE REQUEST
+// (header type 12, TS 24.301 §9.3.1), which admission control must know
+// to answer with SERVICE REJECT. Nil when it cannot be read (ciphered,
+// malformed); the session decides what to answer.
 func peekNAS(pdu []byte) nas.Message {
 	_, sht, err := nas.PeekHeader(pdu)
 	if err != nil {
@@ -452,6 +454,7 @@ func peekNAS(pdu []byte) nas.Message {
 	}
 	plain := pdu
 	switch sht {
+	case nas.ServiceRequestHeader:
 	case nas.Plain:
 	case nas.IntegrityProtected, nas.IntegrityProtectedCiphered:
 		p, err := nas.ParseSecurityProtected(pdu)
