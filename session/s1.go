@@ -60,6 +60,9 @@ func (m *Machine) ueContextReleaseRequest(e *UEContextReleaseRequest) {
 		txn := m.nextTxn()
 		m.effect(SendS11{Txn: txn, Peer: m.s.SGW, TEID: m.s.SGWTEID, Msg: &gtp.ReleaseAccessBearersRequest{}})
 		m.await(WaitRAB, txn)
+		// The eNodeB waits for its command: should the answer never reach
+		// this machine (lost on a full mailbox), the guard releases anyway.
+		m.startTimer(TS1Guard)
 		return
 	}
 	m.releaseConnection(e.Cause)
@@ -84,6 +87,13 @@ func (m *Machine) releaseAccessBearersResponse(e *S11Response, resp *gtp.Release
 	if e.Err != nil {
 		m.anomaly(e, "Release Access Bearers got no answer: "+e.Err.Error())
 	}
+	m.releaseAfterRAB()
+}
+
+// releaseAfterRAB: TS 23.401 §5.3.5 step 5: UE CONTEXT RELEASE COMMAND
+// once the SGW answered Release Access Bearers, or once the S1 guard gave
+// up on the answer.
+func (m *Machine) releaseAfterRAB() {
 	m.clearENodeBTunnels()
 	m.s.Wait, m.s.Pending = WaitReleaseComplete, 0
 	m.releaseConnection(m.s.ReleaseCause)
@@ -107,7 +117,14 @@ func (m *Machine) ueContextReleaseComplete(e *UEContextReleaseComplete) {
 		return
 	}
 	if !m.s.Releasing {
+		// No command from this machine: the node answered the eNodeB's
+		// UE CONTEXT RELEASE REQUEST itself, its mailbox being full
+		// (node/s1.go toKey). The connection is gone as after a failure
+		// (TS 23.401 §5.3.5): procedures that needed it end, the S1-U
+		// tunnels are released at the SGW.
 		m.anomaly(e, "UE CONTEXT RELEASE COMPLETE without a release command")
+		m.s1ConnectionLost(&S1ConnectionLost{Now: e.Now, Conn: e.Conn, Reason: "released_without_command"})
+		return
 	}
 	if m.idleProc() {
 		m.abortIdleProc("s1_released")
@@ -259,6 +276,11 @@ func (m *Machine) s1GuardExpired(e *TimerExpired) {
 			m.outcome(ProcS1Release, true, "")
 			m.end()
 		}
+	case m.s.Proc == ProcS1Release && m.s.Wait == WaitRAB:
+		// The Release Access Bearers answer never came: the eNodeB gets
+		// its UE CONTEXT RELEASE COMMAND all the same (TS 36.413 §8.3.2).
+		m.anomaly(e, "no Release Access Bearers Response: released")
+		m.releaseAfterRAB()
 	case m.s.Proc == ProcAttach && m.s.Wait == WaitAttachComplete && !m.s.Attach.ICSDone:
 		m.abortAttach("ics_no_answer", true)
 	case m.s.Wait == WaitServiceICS:
