@@ -326,3 +326,38 @@ func TestOverloadRejectsServiceRequestWithCongestion(t *testing.T) {
 	}
 	e.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
 }
+
+// TS 36.413 §8.3.2 under overload: a UE CONTEXT RELEASE REQUEST whose
+// subscriber's mailbox stays full is answered by the node itself with UE
+// CONTEXT RELEASE COMMAND (the eNodeB's context is not stranded); the
+// completion then reaches the subscriber, which goes ECM-IDLE and releases
+// its S1-U tunnels at the SGW. Found by `mme demo --mix-rate 4000`, where
+// such requests were dropped after 20 ms and never answered.
+func TestReleaseRequestAnsweredWhileMailboxFull(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.Actors.Workers, c.Actors.Mailbox = 1, 16 })
+	e := l.newENB(1)
+	u := l.newUE(e, 1)
+	u.attach()
+	release, err := l.n.StallActorOf(u.imsi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release) // before the lab stops the node, should the test fail
+	cause := s1ap.Cause{Choice: s1ap.CauseChoiceRadioNetwork, RadioNetwork: s1ap.CauseRadioNetworkUserInactivity}
+	e.send(1, &s1ap.UEContextReleaseRequest{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID, Cause: cause})
+	m, _ := u.recv()
+	rc, ok := m.(*s1ap.UEContextReleaseCommand)
+	if !ok {
+		t.Fatalf("got %s, want UEContextReleaseCommand", m.MessageName())
+	}
+	if rc.Cause != cause {
+		t.Errorf("release command cause %+v, want the request's %+v", rc.Cause, cause)
+	}
+	if got := l.metric("mme_dropped_total", "reason", "s1_release_request_answered_by_node"); got != 1 {
+		t.Errorf("releases answered by the node %v, want 1", got)
+	}
+	release()
+	e.send(1, &s1ap.UEContextReleaseComplete{MMEUES1APID: u.mmeID, ENBUES1APID: u.enbID})
+	l.waitState(u.imsi, "EMM-REGISTERED", "ECM-IDLE")
+	l.eventually("bearers released at the SGW", func() bool { s, ok := l.sgw.UE(u.imsi); return ok && s.Idle })
+}

@@ -292,6 +292,14 @@ func (n *Node) dispatch(e *enb, stream uint16, pdu *s1ap.PDU) {
 }
 
 // toKey delivers a UE-associated event to the connection's subscriber.
+//
+// A UE CONTEXT RELEASE REQUEST sheds load, so it waits for mailbox room as
+// long as an answer does (postPatience, not uplinkPatience); should the
+// mailbox stay full even so, the node answers it itself with UE CONTEXT
+// RELEASE COMMAND (TS 36.413 §8.3.2: the eNodeB's request always gets its
+// command) and leaves the connection to its subscriber, whose machine
+// takes the UE CONTEXT RELEASE COMPLETE as a release it did not command
+// (session/s1.go ueContextReleaseComplete).
 func (n *Node) toKey(c *ueConn, ev session.Event) {
 	if c.owner() == 0 {
 		// A connection the node rejected itself (overload): only its
@@ -299,7 +307,17 @@ func (n *Node) toKey(c *ueConn, ev session.Event) {
 		n.m.dropped.WithLabelValues("s1_connection_without_subscriber").Inc()
 		return
 	}
-	n.postWithin(c.owner(), ev, session.EventName(ev), uplinkPatience)
+	req, release := ev.(*session.UEContextReleaseRequest)
+	patience := uplinkPatience
+	if release {
+		patience = postPatience
+	}
+	if n.postWithin(c.owner(), ev, session.EventName(ev), patience) || !release {
+		return
+	}
+	n.m.dropped.WithLabelValues("s1_release_request_answered_by_node").Inc()
+	n.sendConn(c, &s1ap.UEContextReleaseCommand{Cause: req.Cause, UES1APIDs: s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceUES1APIDPair,
+		UES1APIDPair: s1ap.UES1APIDPair{MMEUES1APID: s1ap.MMEUES1APID(c.mmeID), ENBUES1APID: c.enbID}}})
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
