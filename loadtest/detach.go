@@ -17,6 +17,9 @@ func (w *worker) startDetach(ue uint32) {
 	switchOff := w.sim.profiles[u.profile].p.Detach == "switch_off"
 	w.begin(ue, ProcDetach)
 	u.retx = 0
+	// A TAU back-off (T3411, T3402) ends here: the detach replaces the
+	// retry (its guard takes the timer slot).
+	u.retry = 0
 	c := w.connOf(u)
 	initial := c == nil
 	if initial {

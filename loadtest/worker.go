@@ -669,7 +669,13 @@ func (w *worker) pick(ps *phaseState, p Procedure) (uint32, bool) {
 
 // eligible reports whether u can start p now.
 func (w *worker) eligible(u *UE, p Procedure, ph *Phase) bool {
-	if u.proc != 0 || u.next != 0 || u.tkind[slotGuard] != tNone {
+	if u.proc != 0 || u.next != 0 {
+		return false
+	}
+	if k := u.tkind[slotGuard]; k != tNone && !(p == ProcDetach && (k == tT3411 || k == tT3402)) {
+		// A UE waiting to retry a rejected TAU (#22 congestion, T3411 or
+		// T3402) may still detach (TS 24.301 §5.5.2.2.1); without this the
+		// detach phase skipped it and the run ended with UEs registered.
 		return false
 	}
 	if c := w.connOf(u); c != nil && c.pendingRel {
