@@ -696,13 +696,14 @@ func (w *worker) eligible(u *UE, p Procedure, ph *Phase) bool {
 		return u.emm == EMMRegistered
 	case ProcDedicatedBearer:
 		// An idle UE is paged for it; a connected one gets its E-RAB
-		// SETUP on a connection with its E-RABs up (not between a TAU
-		// ACCEPT and the release that follows it, nor mid-handover).
+		// SETUP once the MME knows its connection (a handover or release
+		// in progress at the MME is answered #110, and the SGW emulator
+		// re-attempts).
 		if u.emm != EMMRegistered {
 			return false
 		}
 		if c := w.connOf(u); c != nil {
-			return c.hasMME && c.nErabs > 0 && !c.ho.active
+			return c.hasMME
 		}
 		return true
 	case ProcTAU, ProcPeriodicTAU:
