@@ -214,6 +214,15 @@ func (w *worker) onInitialContextSetup(ue uint32, c *conn, m *s1ap.InitialContex
 			c.secure = true
 			w.succeed(ue)
 		}
+	case ProcDedicatedBearer:
+		// Paged for the bearer (TS 23.401 §5.4.1 step 3, §5.3.4.3): the
+		// service request is complete, the E-RAB SETUP with the
+		// activation comes next; the procedure's guard replaces T3417.
+		if u.emm == EMMServiceRequestInitiated {
+			u.emm = EMMRegistered
+			c.secure = true
+			w.startTimer(ue, slotGuard, tProcGuard, w.sim.timer(tProcGuard))
+		}
 	}
 }
 
@@ -336,7 +345,8 @@ func (w *worker) onReleaseCommand(ue uint32, c *conn, enbIdx uint16, m *s1ap.UEC
 			u.emm = EMMRegistered
 			w.fail(ue, "released_during_tau:"+causeString(m.Cause))
 		}
-	case proc == ProcServiceRequest || proc == ProcExtendedServiceRequest || proc == ProcPaging:
+	case proc == ProcServiceRequest || proc == ProcExtendedServiceRequest || proc == ProcPaging ||
+		proc == ProcDedicatedBearer:
 		if u.emm == EMMServiceRequestInitiated {
 			u.emm = EMMRegistered
 			w.fail(ue, "released_during_service_request:"+causeString(m.Cause))

@@ -698,8 +698,20 @@ func (w *worker) eligible(u *UE, p Procedure, ph *Phase) bool {
 			return c.hasMME && c.nErabs > 0 && !c.pendingRel && !c.ho.active
 		}
 		return true
-	case ProcDetach, ProcS1Release, ProcDedicatedBearer:
+	case ProcDetach, ProcS1Release:
 		return u.emm == EMMRegistered
+	case ProcDedicatedBearer:
+		// An idle UE is paged for it; a connected one gets its E-RAB
+		// SETUP once the MME knows its connection (a handover or release
+		// in progress at the MME is answered #110, and the SGW emulator
+		// re-attempts).
+		if u.emm != EMMRegistered {
+			return false
+		}
+		if c := w.connOf(u); c != nil {
+			return c.hasMME
+		}
+		return true
 	case ProcTAU, ProcPeriodicTAU:
 		return u.emm == EMMRegistered && u.flags&hasSecurity != 0 || u.emm == EMMRegistered && u.conn < 0
 	case ProcServiceRequest, ProcExtendedServiceRequest, ProcPaging:

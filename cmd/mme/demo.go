@@ -80,8 +80,8 @@ loop, Poisson), stay attached for --hold (their eNodeBs release them to ECM-IDLE
 without signalling), then run the realistic mix of issue #9 for --mix-duration at --mix-rate
 procedures per second (loadtest scenario "mix": service requests, paging from the SGW
 emulator's Downlink Data Notification answered by a service request, periodic and normal TAU,
-X2 and S1 handovers, S1 releases, a second PDN connected and disconnected), then detach at
---rate. --scenario attach-detach runs issue #7's plain load instead (attach, hold, detach;
+X2 and S1 handovers, S1 releases, a second PDN connected and disconnected, dedicated bearers
+from the emulator's Create Bearer Request, an idle UE paged for them), then detach at --rate. --scenario attach-detach runs issue #7's plain load instead (attach, hold, detach;
 --idle: with the UEs released to ECM-IDLE while held).
 
 The run directory (printed first) keeps every process's log and PID file, the configuration, the

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,7 +18,7 @@ import (
 // mixProcedures are the procedures of the demo's realistic mix (issue #9,
 // loadtest scenario "mix") besides attach and detach.
 var mixProcedures = []string{"service_request", "paging", "periodic_tau", "tau", "x2_handover", "s1_handover",
-	"s1_release", "pdn_connect", "pdn_disconnect"}
+	"s1_release", "pdn_connect", "pdn_disconnect", "dedicated_bearer"}
 
 // TestDemo runs `mme demo` as a process with a small lab and its default
 // scenario, the realistic mix (a shorter mix phase): every procedure of the
@@ -387,25 +388,36 @@ func mustRead(t *testing.T, name string) []byte {
 
 // checkMixMessages: the capture of the demo's mix holds the messages of
 // each of its procedures, counted by S1AP procedure code (TS 36.413
-// §9.3.7), EMM message type (TS 24.301 §9.8), security header type 12
-// (SERVICE REQUEST, §9.3.1) and GTPv2 message type (TS 29.274 §6.1).
+// §9.3.7), EMM and ESM message type (TS 24.301 §9.8), security header
+// type 12 (SERVICE REQUEST, §9.3.1) and GTPv2 message type (TS 29.274
+// §6.1); a dedicated bearer's E-RAB SETUP REQUEST carries its ACTIVATE
+// DEDICATED EPS BEARER CONTEXT REQUEST (same frame).
 func checkMixMessages(t *testing.T, tshark string, args []string, filter string) {
 	t.Helper()
 	out, err := exec.Command(tshark, append(args, "-Y", filter, "-T", "fields", "-E", "separator=;",
 		"-e", "s1ap.procedureCode", "-e", "nas_eps.nas_msg_emm_type", "-e", "nas_eps.security_header_type",
-		"-e", "gtpv2.message_type")...).Output()
+		"-e", "gtpv2.message_type", "-e", "nas_eps.nas_msg_esm_type")...).Output()
 	if err != nil {
 		t.Fatalf("tshark fields: %v", err)
 	}
-	seen := [4]map[string]int{{}, {}, {}, {}}
+	seen := [5]map[string]int{{}, {}, {}, {}, {}}
+	erabSetupWithDedicated := 0
 	for _, line := range strings.Split(string(out), "\n") {
-		for i, f := range strings.SplitN(line, ";", 4) {
+		fields := strings.SplitN(line, ";", 5)
+		for i, f := range fields {
 			for _, v := range strings.Split(f, ",") {
 				if v = strings.TrimSpace(v); v != "" {
 					seen[i][strings.ToLower(v)]++
 				}
 			}
 		}
+		if len(fields) == 5 && slices.Contains(strings.Split(fields[0], ","), "5") &&
+			slices.Contains(strings.Split(strings.ToLower(fields[4]), ","), "0xc5") {
+			erabSetupWithDedicated++
+		}
+	}
+	if erabSetupWithDedicated == 0 {
+		t.Errorf("no S1AP E-RABSetup frame with a NAS ACTIVATE DEDICATED EPS BEARER CONTEXT REQUEST (ESM types %v)", seen[4])
 	}
 	for _, w := range []struct {
 		field int
@@ -432,6 +444,9 @@ func checkMixMessages(t *testing.T, tshark string, args []string, filter string)
 		{3, "177", "GTPv2 Downlink Data Notification Acknowledge"},
 		{3, "170", "GTPv2 Release Access Bearers Request"},
 		{3, "34", "GTPv2 Modify Bearer Request"},
+		{3, "95", "GTPv2 Create Bearer Request (dedicated bearer)"},
+		{3, "96", "GTPv2 Create Bearer Response"},
+		{4, "0xc6", "NAS ACTIVATE DEDICATED EPS BEARER CONTEXT ACCEPT"},
 	} {
 		if seen[w.field][w.value] == 0 {
 			t.Errorf("no %s in the capture of the mix (%v)", w.what, seen[w.field])

@@ -850,9 +850,20 @@ type BearerRequest struct {
 // precedence 0, protocol identifier UDP (TS 24.008 §10.5.6.12).
 var defaultTFT = []byte{0x21, 0x31, 0x00, 0x02, 0x30, 0x11}
 
+// MobilityRetries and MobilityRetryDelay bound how a Create Bearer Request
+// the MME refused with cause #110 "Temporarily rejected due to handover/
+// TAU/RAU procedure in progress" is sent again (TS 23.401 §5.4.1 NOTE 2):
+// up to MobilityRetries attempts in all, MobilityRetryDelay apart.
+const (
+	MobilityRetries    = 5
+	MobilityRetryDelay = 200 * time.Millisecond
+)
+
 // CreateBearer starts a network-initiated dedicated bearer activation
 // (TS 23.401 §5.4.1): Create Bearer Request to the MME; on acceptance the
-// bearer is kept with the EBI the MME assigned, which is returned.
+// bearer is kept with the EBI the MME assigned, which is returned. A
+// refusal with cause #110 (a handover, TAU or release in progress) is
+// re-attempted, as a PGW does (MobilityRetries).
 func (e *Emulator) CreateBearer(ctx context.Context, imsi string, br BearerRequest) (uint8, error) {
 	if br.QoS.QCI == 0 {
 		br.QoS = gtp.BearerQoS{QCI: 1, ARP: gtp.ARP{PL: 2, PVI: true}, MBRUplink: 128, MBRDownlink: 128, GBRUplink: 64, GBRDownlink: 64}
@@ -884,11 +895,28 @@ func (e *Emulator) CreateBearer(ctx context.Context, imsi string, br BearerReque
 	req := &gtp.CreateBearerRequest{LinkedEBI: br.LBI, BearerContexts: []gtp.BearerContext{{
 		EBI: 0, TFT: b.TFT, S1USGWFTEID: b.S1USGW, S5S8UPGWFTEID: b.S5S8UPGW, BearerQoS: b.QoS, ChargingID: b.ChargingID,
 	}}}
-	resp, err := e.request(ctx, to, teid, req)
-	if err != nil {
-		return 0, err
+	var r *gtp.CreateBearerResponse
+	for attempt := 1; ; attempt++ {
+		resp, err := e.request(ctx, to, teid, req)
+		if err != nil {
+			return 0, err
+		}
+		r = resp.(*gtp.CreateBearerResponse)
+		if r.Cause.Value != gtp.CauseTemporarilyRejectedDueToMobility || attempt == MobilityRetries {
+			break
+		}
+		// TS 23.401 §5.4.1 NOTE 2, TS 29.274 §8.4: the MME is in a
+		// mobility (or release) procedure; the PGW re-attempts once it
+		// is over.
+		e.mu.Lock()
+		e.count("create_bearer_reattempt")
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(MobilityRetryDelay):
+		}
 	}
-	r := resp.(*gtp.CreateBearerResponse)
 	if !r.Cause.Accepted() || len(r.BearerContexts) == 0 || !r.BearerContexts[0].Cause.Accepted() {
 		c := r.Cause.Value
 		if c.Accepted() && len(r.BearerContexts) > 0 {

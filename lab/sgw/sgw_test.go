@@ -3,6 +3,7 @@ package sgw
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"io"
 	"log/slog"
@@ -32,9 +33,12 @@ type fakeMME struct {
 	ep       *s11.Endpoint
 	nextEBI  atomic.Uint32
 	ddnCause atomic.Uint32 // cause of DDN Acks (0: accepted)
-	mu       sync.Mutex
-	got      map[gtp.MessageType]int
-	inbox    chan *s11.Incoming
+	// cbrBusy: that many Create Bearer Requests are refused first with
+	// #110 (a mobility procedure in progress).
+	cbrBusy atomic.Int32
+	mu      sync.Mutex
+	got     map[gtp.MessageType]int
+	inbox   chan *s11.Incoming
 }
 
 func newFakeMME(t testing.TB, cfg s11.Config) *fakeMME {
@@ -73,6 +77,10 @@ func (f *fakeMME) handle(in *s11.Incoming) {
 		}
 		in.Respond(teid, &gtp.DownlinkDataNotificationAcknowledge{Cause: gtp.Cause{Value: c}})
 	case *gtp.CreateBearerRequest:
+		if f.cbrBusy.Add(-1) >= 0 {
+			in.Respond(teid, &gtp.CreateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseTemporarilyRejectedDueToMobility}})
+			return
+		}
 		resp := &gtp.CreateBearerResponse{Cause: gtp.Cause{Value: gtp.CauseRequestAccepted}}
 		for _, bc := range m.BearerContexts {
 			resp.BearerContexts = append(resp.BearerContexts, gtp.BearerContext{
@@ -518,5 +526,37 @@ func TestUpdateBearers(t *testing.T) {
 	}
 	if _, err := emu.UpdateBearers(ctx(t), imsi, []BearerUpdate{{EBI: 14}}, nil); err != ErrNoBearer {
 		t.Fatalf("unknown bearers only: %v", err)
+	}
+}
+
+// A Create Bearer Request refused with #110 (the MME is in a handover, TAU
+// or release) is sent again, as a PGW does (TS 23.401 §5.4.1 NOTE 2), up to
+// MobilityRetries attempts; then the refusal is returned.
+func TestCreateBearerReattemptsAfterMobility(t *testing.T) {
+	emu := newEmulator(t, Config{})
+	mme := newFakeMME(t, s11.Config{})
+	const imsi = "001010000000045"
+	if _, err := mme.ep.RequestSync(ctx(t), emu.Addr(), 0, mme.csr(imsi, emu.Addr(), gtp.PDNTypeIPv4)); err != nil {
+		t.Fatal(err)
+	}
+	mme.cbrBusy.Store(2)
+	ebi, err := emu.CreateBearer(ctx(t), imsi, BearerRequest{})
+	if err != nil || ebi == 0 {
+		t.Fatalf("after two #110: EBI %d, %v", ebi, err)
+	}
+	if n := mme.count(gtp.TypeCreateBearerRequest); n != 3 {
+		t.Fatalf("%d Create Bearer Requests, want 3", n)
+	}
+	if n := emu.Counts()["create_bearer_reattempt"]; n != 2 {
+		t.Fatalf("%d re-attempts counted, want 2", n)
+	}
+	mme.cbrBusy.Store(MobilityRetries)
+	_, err = emu.CreateBearer(ctx(t), imsi, BearerRequest{})
+	var rej *RejectedError
+	if !errors.As(err, &rej) || rej.Cause != gtp.CauseTemporarilyRejectedDueToMobility {
+		t.Fatalf("always #110: %v, want the refusal", err)
+	}
+	if n := mme.count(gtp.TypeCreateBearerRequest); n != 3+MobilityRetries {
+		t.Fatalf("%d Create Bearer Requests, want %d", n, 3+MobilityRetries)
 	}
 }

@@ -118,6 +118,10 @@ type ueCtx struct {
 	// connected (its UE CONTEXT RELEASE COMPLETE in flight): page once
 	// the release completes, as the SGW's buffered data would.
 	pagePending bool
+	// released: the MME-UE-S1AP-ID of the connection a UE CONTEXT
+	// RELEASE COMMAND went out for (0: none); a bearer request for it
+	// waits for the release and pages.
+	released uint32
 }
 
 type erabCtx struct {
@@ -404,6 +408,7 @@ func (m *MME) release(u *ueCtx, cause s1ap.Cause) {
 	m.sendUE(u, &s1ap.UEContextReleaseCommand{UES1APIDs: s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceUES1APIDPair,
 		UES1APIDPair: s1ap.UES1APIDPair{MMEUES1APID: s1ap.MMEUES1APID(u.mmeID), ENBUES1APID: s1ap.ENBUES1APID(u.enbID)}},
 		Cause: cause})
+	u.released = u.mmeID
 }
 
 func (u *ueCtx) setENBTEID(ebi uint8, teid s1ap.GTPTEID, addr []byte) {

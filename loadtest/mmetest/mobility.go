@@ -246,6 +246,12 @@ func (m *MME) CreateBearer(imsi string) bool {
 		m.page(u)
 		return true
 	}
+	if u.released == u.mmeID {
+		// The connection is being released: page once it is (as for
+		// downlink data), then set the bearer up.
+		u.pendingDedicated, u.pagePending = true, true
+		return true
+	}
 	m.createBearer(u)
 	return true
 }
