@@ -121,49 +121,32 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// TestRecordGoldenV1 loads a record written by the version-1 encoder when
-// version 1 was current. It must load forever (DESIGN.md "State": every
-// later version migrates it).
-func TestRecordGoldenV1(t *testing.T) {
-	got := loadGolden(t, 1)
-	if want := fullRecordV1(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("version 1 record loads differently:\n got %+v\nwant %+v", got, want)
+// TestRecordGolden loads, for every record version, a record written by
+// that version's encoder while it was current (testdata/record-v<N>.hex).
+// Each must load forever (DESIGN.md "State": every later version migrates
+// it) into want: fullRecord as that version held it.
+func TestRecordGolden(t *testing.T) {
+	goldens := []struct {
+		v    uint8
+		what string
+		want func() *Subscriber
+	}{
+		{1, "attach and detach", fullRecordV1},
+		{2, "issue #9: paging, GUTI reallocation count, TAU flags, T3413", fullRecordV2},
+		{3, "issue #9: paging for bearers, S1 handover direct forwarding", fullRecordV3},
+		{4, "issue #9: S1 handover with indirect data forwarding", fullRecordV4},
+		{5, "issue #9: the old GUTI valid until the UE confirms the new one", fullRecord},
 	}
-}
-
-// TestRecordGoldenV2 loads a record written by the version-2 encoder
-// (issue #9: paging, GUTI reallocation count, TAU flags, T3413).
-func TestRecordGoldenV2(t *testing.T) {
-	got := loadGolden(t, 2)
-	if want := fullRecordV2(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("version 2 record loads differently:\n got %+v\nwant %+v", got, want)
+	for _, g := range goldens {
+		t.Run(fmt.Sprintf("v%d", g.v), func(t *testing.T) {
+			got := loadGolden(t, g.v)
+			if want := g.want(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("version %d record (%s) loads differently:\n got %+v\nwant %+v", g.v, g.what, got, want)
+			}
+		})
 	}
-}
-
-// TestRecordGoldenV3 loads a record written by the version-3 encoder
-// (issue #9: paging for bearers, S1 handover direct forwarding).
-func TestRecordGoldenV3(t *testing.T) {
-	got := loadGolden(t, 3)
-	if want := fullRecordV3(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("version 3 record loads differently:\n got %+v\nwant %+v", got, want)
-	}
-}
-
-// TestRecordGoldenV4 loads a record written by the version-4 encoder
-// (issue #9: S1 handover with indirect data forwarding).
-func TestRecordGoldenV4(t *testing.T) {
-	got := loadGolden(t, 4)
-	if want := fullRecordV4(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("version 4 record loads differently:\n got %+v\nwant %+v", got, want)
-	}
-}
-
-// TestRecordGoldenV5 loads a record written by the version-5 encoder
-// (issue #9: the old GUTI valid until the UE confirms the new one).
-func TestRecordGoldenV5(t *testing.T) {
-	got := loadGolden(t, 5)
-	if want := fullRecord(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("version 5 record loads differently:\n got %+v\nwant %+v", got, want)
+	if last := goldens[len(goldens)-1].v; last != RecordVersion {
+		t.Fatalf("RecordVersion is %d, the last golden %d: add its golden (go test ./session -run TestRecordGolden -update-golden) and a row above", RecordVersion, last)
 	}
 }
 
