@@ -167,6 +167,11 @@ type NASConfig struct {
 	T3413            time.Duration `yaml:"t3413"`
 	PagingAttempts   uint8         `yaml:"paging_attempts"`
 	GUTIReallocation uint32        `yaml:"guti_reallocation"`
+	// Reauthentication re-authenticates a UE (EPS-AKA and security mode
+	// control) in every that many-th TAU or service request since its
+	// last authentication (TS 24.301 §5.4.2.1; 0: only when a request
+	// fails its integrity check).
+	Reauthentication uint32 `yaml:"reauthentication"`
 }
 
 // StoreConfig is the subscriber store (docs/design/store.md).
@@ -489,7 +494,8 @@ func (c *Config) sessionConfig(r *resolved) *session.Config {
 		NetworkFullName: c.NAS.FullName, NetworkShortName: c.NAS.ShortName,
 		MMES11: r.s11Local.Addr(), SGW: r.sgw, PGW: r.pgw,
 		PagingAttempts: c.NAS.PagingAttempts, GUTIReallocation: c.NAS.GUTIReallocation,
-		TAIListCurrent: c.NAS.TAIList == "current",
+		Reauthentication: c.NAS.Reauthentication,
+		TAIListCurrent:   c.NAS.TAIList == "current",
 	}
 }
 

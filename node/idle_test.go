@@ -507,3 +507,45 @@ func TestGUTIReallocationLostThenServiceRequestByOldSTMSI(t *testing.T) {
 	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData) // by the old S-TMSI
 	expect[*nas.GUTIReallocationCommand](u)            // the policy tries again
 }
+
+// TS 24.301 §5.4.2.1 with the policy nas.reauthentication: 2: the first
+// service request after the attach is served at once; the second (it
+// passed its integrity check) runs EPS-AKA first — AUTHENTICATION REQUEST
+// protected with the current context, the UE's answer protected too
+// (§4.4.4.2), SECURITY MODE COMMAND with a new eKSI — then INITIAL CONTEXT
+// SETUP with K_eNB from the new context; the count starts again, so the
+// third is served at once.
+func TestReauthenticationPolicy(t *testing.T) {
+	l := newLab(t, func(c *node.Config) { c.NAS.Reauthentication = 2 })
+	u := l.newUE(l.newENB(1), 1)
+	u.attach()
+	u.inactivityRelease()
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData) // 1: no AKA (answerICS checks K_eNB)
+	u.inactivityRelease()
+	pdu, _, err := u.sec.ProtectServiceRequest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKSI := u.ksi
+	u.initialSTMSI(pdu, s1ap.RRCEstablishmentCauseMoData) // 2: AKA by policy
+	req := expect[*nas.AuthenticationRequest](u)
+	res, err := u.usim.Authenticate(req.RAND, req.AUTN, labPLMN)
+	if err != nil {
+		t.Fatalf("USIM: %v", err)
+	}
+	u.kasme, u.ksi = res.KASME, req.NASKeySetIdentifierASME.KSI
+	u.uplink(&nas.AuthenticationResponse{RES: res.RES}, nas.IntegrityProtectedCiphered)
+	u.securityMode(expect[*nas.SecurityModeCommand](u))
+	if u.ksi == oldKSI {
+		t.Errorf("re-authentication kept eKSI %d", u.ksi)
+	}
+	u.answerICS()
+	l.eventually("two service requests done", func() bool {
+		return l.metric("mme_procedure_successes_total", "procedure", "service_request") == 2
+	})
+	u.inactivityRelease()
+	u.serviceRequest(s1ap.RRCEstablishmentCauseMoData) // 1 again: no AKA
+	l.eventually("three service requests done", func() bool {
+		return l.metric("mme_procedure_successes_total", "procedure", "service_request") == 3
+	})
+}

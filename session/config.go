@@ -86,6 +86,12 @@ type Config struct {
 	// network; TS 33.401 §5.2.1 asks that a GUTI does not live long); 0
 	// never. A TAU always allocates a new GUTI (§5.5.3.2.4).
 	GUTIReallocation uint32
+	// Reauthentication runs EPS-AKA and security mode control inside every
+	// that many-th TAU or service request of a UE, counted together since
+	// its last EPS-AKA (TS 24.301 §5.4.2.1: the network may authenticate
+	// the UE at any time; TS 33.401 §6.1.1 leaves how often to the
+	// operator); 0 never (only on an integrity failure, reauth.go).
+	Reauthentication uint32
 
 	// v2 (issue #9, handover)
 	// TAIListCurrent makes the TAI list the UE's current TAI only (per-TA

@@ -67,6 +67,10 @@ type testUE struct {
 	pti     uint8
 	apn     string
 	firstUL security.Count
+	// dlProtected: the last downlink NAS message came security protected
+	// with the current context (the secure exchange is established on the
+	// connection: the UE protects its answers, TS 24.301 §4.4.4.2).
+	dlProtected bool
 }
 
 type world struct {
@@ -285,6 +289,7 @@ func (w *world) ueReceive(pdu []byte) string {
 		return "UE cannot decode: " + err.Error()
 	}
 	if u != nil {
+		u.dlProtected = sht != nas.Plain && sht != nas.IntegrityProtectedNewContext
 		u.inbox = append(u.inbox, msg)
 	}
 	return "[" + tag + "] " + nasSummary(msg)

@@ -45,6 +45,22 @@ func (m *Machine) reauthenticate(ev *nasEvent, what string) {
 	m.authenticate() // auth.go
 }
 
+// reauthDue counts a TAU or service request that passed its integrity
+// check against the re-authentication policy (Config.Reauthentication)
+// and reports whether this one is to re-authenticate; if so EPS-AKA starts
+// (the caller has begun its procedure), and the request goes on after
+// SECURITY MODE COMPLETE as for an integrity failure.
+func (m *Machine) reauthDue() bool {
+	m.s.SinceAuth++
+	m.touch()
+	if n := m.cfg.Reauthentication; n == 0 || m.s.SinceAuth < n {
+		return false
+	}
+	m.s.Resynced = false
+	m.authenticate() // auth.go
+	return true
+}
+
 // reauthenticated: SECURITY MODE COMPLETE of a re-authentication: the UE
 // is registered with the new context and its request goes on.
 func (m *Machine) reauthenticated() {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
@@ -38,7 +39,10 @@ import (
 //	   the GUTI the UE held before the last one sent, valid beside it until
 //	   the UE confirms or uses one of them. A version 4 record loads
 //	   without one (version 4 forgot the old GUTI when it sent the new).
-const RecordVersion = 5
+//	6  re-authentication policy (issue #9): Subscriber.SinceAuth, the TAUs
+//	   and service requests since the last EPS-AKA. A version 5 record
+//	   loads with 0 (its count starts then).
+const RecordVersion = 6
 
 // Subscriber is the record of one subscriber: everything the MME keeps
 // about a UE between events, stored at every step that changes it (docs/
@@ -183,6 +187,12 @@ type Subscriber struct {
 	// GUTI"). The store indexes both M-TMSIs meanwhile.
 	OldGUTI    nas.GUTI
 	HasOldGUTI bool
+
+	// SinceAuth counts the TAUs and service requests since the UE's last
+	// EPS-AKA (SECURITY MODE COMPLETE of the context it established): the
+	// re-authentication policy (Config.Reauthentication) runs EPS-AKA when
+	// it reaches the configured number.
+	SinceAuth uint32
 }
 
 // Vector is one E-UTRAN authentication vector (TS 33.401 §6.1.2).
@@ -416,6 +426,8 @@ func (s *Subscriber) AppendBinary(b []byte) []byte {
 	if s.HasOldGUTI {
 		appendGUTI(&e, s.OldGUTI)
 	}
+	// v6 (issue #9, re-authentication policy)
+	e.uv(uint64(s.SinceAuth))
 	return e.b
 }
 
@@ -516,10 +528,10 @@ func UnmarshalRecord(b []byte) (*Subscriber, error) {
 func migrate(v uint8, body []byte) (*Subscriber, error) {
 	switch v {
 	case 1:
-		// v1 -> v5: the idle mode fields start zero (not paging, no TAU).
+		// v1 -> v6: the idle mode fields start zero (not paging, no TAU).
 		return decodeV1(body, 1)
 	case 2:
-		// v2 -> v5: a paging in progress was DDN-triggered (the only kind
+		// v2 -> v6: a paging in progress was DDN-triggered (the only kind
 		// version 2 pages for); a handover has no direct forwarding.
 		s, err := decodeV1(body, 2)
 		if err == nil && s.PagingAttempts > 0 {
@@ -527,14 +539,17 @@ func migrate(v uint8, body []byte) (*Subscriber, error) {
 		}
 		return s, err
 	case 3:
-		// v3 -> v5: a handover in progress has no indirect forwarding.
+		// v3 -> v6: a handover in progress has no indirect forwarding.
 		return decodeV1(body, 3)
 	case 4:
-		// v4 -> v5: no old GUTI pending (version 4 replaced it when it
+		// v4 -> v6: no old GUTI pending (version 4 replaced it when it
 		// sent the new one).
 		return decodeV1(body, 4)
 	case 5:
+		// v5 -> v6: the re-authentication policy counts from now.
 		return decodeV1(body, 5)
+	case 6:
+		return decodeV1(body, 6)
 	}
 	return nil, fmt.Errorf("%w: %d (this node reads up to %d)", ErrRecordVersion, v, RecordVersion)
 }
@@ -654,6 +669,14 @@ func decodeV1(body []byte, v uint8) (*Subscriber, error) {
 		if s.HasOldGUTI = d.flag("old GUTI"); s.HasOldGUTI {
 			s.OldGUTI = decodeGUTI(d)
 		}
+	}
+	if v >= 6 {
+		// v6 (issue #9, re-authentication policy)
+		n := d.uv("TAUs and service requests since EPS-AKA")
+		if n > math.MaxUint32 {
+			d.fail("TAUs and service requests since EPS-AKA too large")
+		}
+		s.SinceAuth = uint32(n)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(fmt.Sprintf("%d octets after the record", len(d.b)))

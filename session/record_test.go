@@ -65,13 +65,23 @@ func fullRecord() *Subscriber {
 	s.HO.Container, s.HO.IndirectForwarding = []byte{0x40, 0x01}, true
 	// v5 (issue #9, GUTI reallocation not yet confirmed)
 	s.OldGUTI, s.HasOldGUTI = nas.GUTI{PLMN: testPLMN, MMEGroupID: 0x8001, MMECode: 1, MTMSI: 0xc0000000}, true
+	// v6 (issue #9, re-authentication policy)
+	s.SinceAuth = 3
+	return s
+}
+
+// fullRecordV5 is fullRecord as a version 5 record holds it: the
+// re-authentication policy's count at 0 (the v5 -> v6 migration).
+func fullRecordV5() *Subscriber {
+	s := fullRecord()
+	s.SinceAuth = 0
 	return s
 }
 
 // fullRecordV4 is fullRecord as a version 4 record holds it: no old GUTI
 // pending (the v4 -> v5 migration).
 func fullRecordV4() *Subscriber {
-	s := fullRecord()
+	s := fullRecordV5()
 	s.OldGUTI, s.HasOldGUTI = nas.GUTI{}, false
 	return s
 }
@@ -135,7 +145,8 @@ func TestRecordGolden(t *testing.T) {
 		{2, "issue #9: paging, GUTI reallocation count, TAU flags, T3413", fullRecordV2},
 		{3, "issue #9: paging for bearers, S1 handover direct forwarding", fullRecordV3},
 		{4, "issue #9: S1 handover with indirect data forwarding", fullRecordV4},
-		{5, "issue #9: the old GUTI valid until the UE confirms the new one", fullRecord},
+		{5, "issue #9: the old GUTI valid until the UE confirms the new one", fullRecordV5},
+		{6, "issue #9: the re-authentication policy's count", fullRecord},
 	}
 	for _, g := range goldens {
 		t.Run(fmt.Sprintf("v%d", g.v), func(t *testing.T) {

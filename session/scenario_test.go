@@ -490,6 +490,9 @@ func (w *world) configure(k, v string) {
 	case "paging-attempts":
 		n, _ := strconv.Atoi(v)
 		c.PagingAttempts = uint8(n)
+	case "reauthentication":
+		n, _ := strconv.Atoi(v)
+		c.Reauthentication = uint32(n)
 	}
 }
 
@@ -594,7 +597,14 @@ func (w *world) ueAuth(out *strings.Builder) {
 	case err == nil:
 		u.kasme, u.ksi, u.haveAKA = res.KASME, req.NASKeySetIdentifierASME.KSI, true
 		fmt.Fprintf(out, "ue: AKA ok\n")
-		w.uplink(&nas.AuthenticationResponse{RES: res.RES}, nas.Plain, out)
+		// An AUTHENTICATION REQUEST protected with the current context (a
+		// re-authentication on a connection whose secure exchange is
+		// established) is answered protected with it (TS 24.301 §4.4.4.2).
+		sht := nas.Plain
+		if u.dlProtected && u.sec != nil {
+			sht = nas.IntegrityProtectedCiphered
+		}
+		w.uplink(&nas.AuthenticationResponse{RES: res.RES}, sht, out)
 	case errors.Is(err, security.ErrMACFailure):
 		fmt.Fprintf(out, "ue: MAC failure\n")
 		w.uplink(&nas.AuthenticationFailure{EMMCause: nas.EMMCauseMACFailure}, nas.Plain, out)

@@ -36,7 +36,18 @@ func (m *Machine) serviceRequest(ev *nasEvent, pdu []byte) {
 	if ev.hasSTMSI {
 		m.gutiUsed(ev.mtmsi) // guti.go: the short MAC verified
 	}
-	m.startService()
+	m.serviceVerified()
+}
+
+// serviceVerified goes on with a (extended) service request that passed
+// its integrity check: the bearers are set up, after a re-authentication
+// when the policy says one is due (reauth.go).
+func (m *Machine) serviceVerified() {
+	m.beginService()
+	if m.reauthDue() {
+		return
+	}
+	m.setUpBearers()
 }
 
 // extendedServiceRequest is EXTENDED SERVICE REQUEST (TS 24.301 §5.6.1,
@@ -61,7 +72,7 @@ func (m *Machine) extendedServiceRequest(ev *nasEvent, msg *nas.ExtendedServiceR
 	if ev.hasSTMSI {
 		m.gutiUsed(ev.mtmsi) // guti.go
 	}
-	m.startService()
+	m.serviceVerified()
 }
 
 // serviceAllowed applies TS 24.301 §5.6.1.5 before the service request is

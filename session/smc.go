@@ -114,6 +114,7 @@ func (m *Machine) securityModeComplete(ev *nasEvent, msg *nas.SecurityModeComple
 	m.sec = ctx
 	m.s.NewSecurity, m.s.AuthVector = nil, Vector{}
 	m.s.Secure, m.s.KeNBCount = true, uint32(ev.count)
+	m.s.SinceAuth = 0 // a new EPS-AKA context (reauth.go policy)
 	if msg.IMEISV != nil && msg.IMEISV.Type == nas.MobileIdentityIMEISV {
 		m.s.IMEISV = msg.IMEISV.Digits
 	}

@@ -75,6 +75,9 @@ func (m *Machine) trackingAreaUpdateRequest(ev *nasEvent, msg *nas.TrackingAreaU
 	if msg.OldGUTI.MMECode == m.cfg.MMECode && msg.OldGUTI.MMEGroupID == m.cfg.MMEGroupID && msg.OldGUTI.PLMN == m.cfg.PLMN {
 		m.gutiUsed(msg.OldGUTI.MTMSI)
 	}
+	if m.reauthDue() { // reauth.go: tauAccept follows SECURITY MODE COMPLETE
+		return
+	}
 	m.tauAccept()
 }
 
