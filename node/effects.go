@@ -47,10 +47,26 @@ func (n *Node) encodeS1(e session.SendS1) (s1Out, bool) {
 			// A handover target without its eNB-UE-S1AP-ID (TS 36.413 §9.1.4.6).
 			m.UES1APIDs = s1ap.UES1APIDs{Choice: s1ap.UES1APIDsChoiceMMEUES1APID, MMEUES1APID: mme}
 		}
-	default:
-		if fillHandoverIDs(e.Msg, c) { // node/handover.go
-			break
+	// Handover (node/handover.go).
+	case *s1ap.HandoverRequest:
+		m.MMEUES1APID = mme
+	case *s1ap.HandoverCommand:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.HandoverPreparationFailure:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.HandoverCancelAcknowledge:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.MMEStatusTransfer:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.PathSwitchRequestAcknowledge:
+		m.MMEUES1APID, m.ENBUES1APID = mme, enb
+	case *s1ap.PathSwitchRequestFailure:
+		// The MME-UE-S1AP-ID is the source's, as the request named it.
+		if m.MMEUES1APID == 0 {
+			m.MMEUES1APID = mme
 		}
+		m.ENBUES1APID = enb
+	default:
 		n.log.Error("node: S1AP message the session may not send", "message", e.Msg.MessageName())
 		return s1Out{}, false
 	}

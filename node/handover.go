@@ -232,35 +232,6 @@ func (n *Node) sendUEIDs(e *enb, enbID s1ap.ENBUES1APID, m s1ap.Message) {
 	n.m.s1ap.WithLabelValues("out", m.MessageName()).Inc()
 }
 
-// fillHandoverIDs fills the UE S1AP IDs of the handover messages a
-// subscriber sends (encodeS1); false for a message it does not know.
-func fillHandoverIDs(msg s1ap.Message, c *ueConn) bool {
-	mme, enb := s1ap.MMEUES1APID(c.mmeID), c.enbID
-	switch m := msg.(type) {
-	case *s1ap.HandoverRequest:
-		m.MMEUES1APID = mme
-	case *s1ap.HandoverCommand:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.HandoverPreparationFailure:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.HandoverCancelAcknowledge:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.MMEStatusTransfer:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.PathSwitchRequestAcknowledge:
-		m.MMEUES1APID, m.ENBUES1APID = mme, enb
-	case *s1ap.PathSwitchRequestFailure:
-		// The MME-UE-S1AP-ID is the source's, as the request named it.
-		if m.MMEUES1APID == 0 {
-			m.MMEUES1APID = mme
-		}
-		m.ENBUES1APID = enb
-	default:
-		return false
-	}
-	return true
-}
-
 // ownStatus returns a copy of the eNB STATUS TRANSFER container that does
 // not share the receive buffer (transport.Message.Data is the handler's
 // only during the call): re-encoded and decoded, the container's bit
