@@ -410,6 +410,19 @@ func (m *Machine) createSession() {
 		m.s.S11TEID = teid
 	}
 	m.s.SGW, m.s.SGWTEID = m.cfg.SGW, 0
+	csr := m.createSessionRequest(apn, pdnType, defaultEBI)
+	txn := m.nextTxn()
+	m.effect(SendS11{Txn: txn, Peer: m.s.SGW, TEID: 0, Msg: csr})
+	m.await(WaitCSR, txn)
+}
+
+// createSessionRequest is the Create Session Request for a PDN
+// connection to the subscribed APN apn with the selected pdnType and its
+// default bearer ebi (TS 29.274 §7.2.1; TS 23.401 §5.3.2.1 step 12,
+// §5.10.2 step 2): the UE's identities and location, the MME's S11 F-TEID,
+// the PGW (Config.PGW, else the SGW's address), the subscribed QoS and
+// APN-AMBR (kbit/s).
+func (m *Machine) createSessionRequest(apn *APNConfig, pdnType nas.PDNType, ebi uint8) *gtp.CreateSessionRequest {
 	pgw := m.cfg.PGW
 	if !pgw.IsValid() {
 		pgw = m.cfg.SGW.Addr()
@@ -428,7 +441,7 @@ func (m *Machine) createSession() {
 		PAA:            requestedPAA(pdnType),
 		APNRestriction: new(uint8),
 		BearerContextsToBeCreated: []gtp.BearerContext{{
-			EBI: defaultEBI,
+			EBI: ebi,
 			BearerQoS: gtp.BearerQoS{QCI: apn.QCI,
 				ARP: gtp.ARP{PL: apn.ARP.Level, PCI: !apn.ARP.MayPreempt, PVI: !apn.ARP.Preemptable}},
 		}},
@@ -439,9 +452,7 @@ func (m *Machine) createSession() {
 	if apn.AMBRUplink != 0 || apn.AMBRDownlink != 0 {
 		csr.AMBR = &gtp.AMBR{Uplink: apn.AMBRUplink / 1000, Downlink: apn.AMBRDownlink / 1000}
 	}
-	txn := m.nextTxn()
-	m.effect(SendS11{Txn: txn, Peer: m.s.SGW, TEID: 0, Msg: csr})
-	m.await(WaitCSR, txn)
+	return csr
 }
 
 func itoa(v int) string { return fmt.Sprint(v) }

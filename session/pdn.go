@@ -83,28 +83,7 @@ func (m *Machine) pdnConnectivityRequest(ev *nasEvent, msg *nas.PDNConnectivityR
 	t := m.esmBegin(ProcPDNConnect)
 	t.PTI, t.LBI, t.EBI, t.Bearers = msg.PTI, ebi, ebi, []uint8{ebi}
 	t.APN, t.PDNType, t.DowngradeCause = apn.APN, pdnType, uint8(downgrade)
-	pgw := m.cfg.PGW
-	if !pgw.IsValid() {
-		pgw = m.cfg.SGW.Addr()
-	}
-	csr := &gtp.CreateSessionRequest{
-		IMSI: m.s.IMSI, MSISDN: m.s.MSISDN, ULI: m.uli(), ServingNetwork: gtpPLMN(m.cfg.PLMN), RATType: gtp.RATEUTRAN,
-		SenderFTEID:    fteid(gtp.IfS11MMEGTPC, m.s.S11TEID, m.cfg.MMES11),
-		PGWS5S8FTEID:   fteid(gtp.IfS5S8PGWGTPC, 0, pgw),
-		APN:            apn.APN,
-		SelectionMode:  gtp.SelectionSubscribedVerified,
-		PDNType:        gtp.PDNType(pdnType),
-		PAA:            requestedPAA(pdnType),
-		APNRestriction: new(uint8),
-		BearerContextsToBeCreated: []gtp.BearerContext{{EBI: ebi, BearerQoS: gtp.BearerQoS{QCI: apn.QCI,
-			ARP: gtp.ARP{PL: apn.ARP.Level, PCI: !apn.ARP.MayPreempt, PVI: !apn.ARP.Preemptable}}}},
-	}
-	if len(m.s.IMEISV) > 0 {
-		csr.MEI = m.s.IMEISV
-	}
-	if apn.AMBRUplink != 0 || apn.AMBRDownlink != 0 {
-		csr.AMBR = &gtp.AMBR{Uplink: apn.AMBRUplink / 1000, Downlink: apn.AMBRDownlink / 1000}
-	}
+	csr := m.createSessionRequest(apn, pdnType, ebi) // attach.go
 	t.Txn = m.nextTxn()
 	// TS 29.274 §7.2.1: the UE's S11 tunnel exists: the request goes to the
 	// SGW's TEID.
